@@ -1,0 +1,107 @@
+"""Property Archive: one dossier per property unit (一户一档), encrypted, audited."""
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, redirect, request, session, url_for
+from flask_login import current_user
+
+from . import config as config_module
+from .extensions import babel, csrf, db, login_manager, migrate
+
+SUPPORTED_LOCALES = ("zh_Hans", "en")
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        template_folder="../templates",
+        instance_path=config_module.instance_path(),
+        instance_relative_config=True,
+    )
+    config_module.load(app, config)
+    app.config["SECRET_KEY"] = app.config.get("SECRET_KEY") or _instance_secret(app)
+
+    from .core import db as _db_events  # noqa: F401  (connection behaviour for every engine)
+    from .documents.numbering import check_rules
+
+    check_rules(app.config)
+    _import_models()
+    _register_policies()
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, default_translation_directories="translations")
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "strong"
+
+    from .core.web import register_web_behaviour
+
+    register_web_behaviour(app)
+    _register_blueprints(app)
+
+    @app.get("/")
+    def index():
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login"))
+        return redirect(url_for("units.dossiers"))
+
+    from .cli import register_commands
+
+    register_commands(app)
+    logging.getLogger("archive").setLevel(logging.INFO)
+    return app
+
+
+def _import_models() -> None:
+    """Every model must be known to the metadata before migrations or create_all run."""
+    from .audit import models as _audit  # noqa: F401
+    from .auth import models as _auth  # noqa: F401
+    from .core import models as _core  # noqa: F401
+    from .documents import models as _documents  # noqa: F401
+    from .units import models as _units  # noqa: F401
+
+
+def _register_policies() -> None:
+    from .auth.permissions import register as auth_rules
+    from .documents.permissions import register as document_rules
+    from .units.permissions import register as unit_rules
+
+    for register in (auth_rules, unit_rules, document_rules):
+        register()
+
+
+def _register_blueprints(app: Flask) -> None:
+    from .audit.views import bp as audit_bp
+    from .auth.views import admin_bp, bp as auth_bp
+    from .documents.views import bp as documents_bp
+    from .units.views import bp as units_bp
+
+    for bp in (auth_bp, admin_bp, units_bp, documents_bp, audit_bp):
+        app.register_blueprint(bp)
+
+
+def _instance_secret(app: Flask) -> str:
+    """The session-signing key: ARCHIVE_SECRET_KEY, else instance/secret_key (created 0600 on first use)."""
+    path = Path(app.instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def select_locale() -> str:
+    """The user's setting, else the choice made on the login page, else the browser's, else Chinese."""
+    if current_user and current_user.is_authenticated and current_user.locale in SUPPORTED_LOCALES:
+        return current_user.locale
+    if session.get("locale") in SUPPORTED_LOCALES:
+        return session["locale"]
+    best = request.accept_languages.best_match(["zh", "en"]) if request else None
+    return "en" if best == "en" else "zh_Hans"

@@ -1,0 +1,87 @@
+"""Configuration: defaults, then the instance folder's config.py, then ARCHIVE_* environment variables.
+
+Every setting that can come from the environment is listed in ENVIRONMENT with its parser,
+and the README documents each one.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Callable
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+class Defaults:
+    STORAGE_DIR = str(PROJECT_ROOT / "storage")
+    SQLALCHEMY_DATABASE_URI: str | None = None  # derived from STORAGE_DIR when unset
+    MASTER_KEY: str | None = None  # base64 keys, comma-separated; else instance/master.keys
+    MAX_UPLOAD_MB = 200
+    FONDS = "QZ01"
+    DOSSIER_NUMBER_RULE = "{fonds}-{project}-{building}-{unit}"
+    DOCUMENT_NUMBER_RULE = "{dossier}-{category}-{seq:04d}"
+    LITIGATION_NUMBER_RULE = "{fonds}-{project}-SS-{seq:04d}"
+    LOGIN_MAX_FAILURES = 5
+    LOGIN_LOCKOUT_MINUTES = 15
+    PAGE_SIZE = 50
+    BABEL_DEFAULT_LOCALE = "zh_Hans"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    SESSION_COOKIE_SECURE = True
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = True
+    REMEMBER_COOKIE_HTTPONLY = True
+    PERMANENT_SESSION_LIFETIME = 8 * 3600
+    WTF_CSRF_TIME_LIMIT = None  # token lives as long as the session
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
+    HOST = "127.0.0.1"
+    PORT = 5000
+
+
+# name (without the ARCHIVE_ prefix) -> (config key, parser)
+ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
+    "DATABASE_URL": ("SQLALCHEMY_DATABASE_URI", str),
+    "STORAGE_DIR": ("STORAGE_DIR", str),
+    "MASTER_KEY": ("MASTER_KEY", str),
+    "SECRET_KEY": ("SECRET_KEY", str),
+    "MAX_UPLOAD_MB": ("MAX_UPLOAD_MB", int),
+    "FONDS": ("FONDS", str),
+    "DOSSIER_NUMBER_RULE": ("DOSSIER_NUMBER_RULE", str),
+    "DOCUMENT_NUMBER_RULE": ("DOCUMENT_NUMBER_RULE", str),
+    "LITIGATION_NUMBER_RULE": ("LITIGATION_NUMBER_RULE", str),
+    "LOGIN_MAX_FAILURES": ("LOGIN_MAX_FAILURES", int),
+    "LOGIN_LOCKOUT_MINUTES": ("LOGIN_LOCKOUT_MINUTES", int),
+    "SESSION_COOKIE_SECURE": ("SESSION_COOKIE_SECURE", _bool),
+    "DEFAULT_LOCALE": ("BABEL_DEFAULT_LOCALE", str),
+    "HOST": ("HOST", str),
+    "PORT": ("PORT", int),
+}
+
+
+def instance_path() -> str:
+    """The instance folder (master key, secret key, local config); ARCHIVE_INSTANCE_PATH overrides it."""
+    return os.environ.get("ARCHIVE_INSTANCE_PATH", str(PROJECT_ROOT / "instance"))
+
+
+def load(app, overrides: dict[str, Any] | None) -> None:
+    app.config.from_object(Defaults)
+    app.config.from_pyfile("config.py", silent=True)
+    for name, (key, parse) in ENVIRONMENT.items():
+        value = os.environ.get(f"ARCHIVE_{name}")
+        if value not in (None, ""):
+            app.config[key] = parse(value)
+    if overrides:
+        app.config.update(overrides)
+    storage_dir = Path(app.config["STORAGE_DIR"])
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{storage_dir / 'archive.db'}"
+    app.config["MAX_CONTENT_LENGTH"] = None  # uploads are streamed and limited per file
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
+            "connect_args": {"timeout": 30},
+        }

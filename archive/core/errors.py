@@ -1,0 +1,36 @@
+"""Errors services raise; views turn them into clear 4xx answers."""
+from __future__ import annotations
+
+from typing import Any
+
+
+class ArchiveError(Exception):
+    """A problem the user can understand and fix; the message is shown (translated) to them."""
+
+    status_code = 400
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class ValidationError(ArchiveError):
+    status_code = 400
+
+
+class NotFound(ArchiveError):
+    status_code = 404
+
+
+class Conflict(ArchiveError):
+    status_code = 409
+
+
+class AccessDenied(Exception):
+    """The policy refused. Shown as 404 for objects (an invisible document looks exactly like a missing one)."""
+
+    def __init__(self, action: str, obj: Any = None) -> None:
+        super().__init__(action)
+        self.action = action
+        self.obj = obj

@@ -1,0 +1,95 @@
+"""Behaviour shared by every page: error answers, security headers, template helpers."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import get_locale, gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from ..extensions import db
+from .enums import CATEGORY_LABELS, LEVEL_LABELS, Category, Level, Role
+from .errors import AccessDenied, ArchiveError
+from .permissions import policy
+
+log = logging.getLogger(__name__)
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def error_page(status: int, message: str):
+    if wants_json():
+        return jsonify(error=message, status=status), status
+    return render_template("errors/error.html", status=status, message=message), status
+
+
+def register_web_behaviour(app: Flask) -> None:
+    @app.errorhandler(AccessDenied)
+    def access_denied(exc: AccessDenied):
+        from ..audit.services import DENIED, describe, record_now
+
+        obj_type, obj_id = describe(exc.obj)
+        record_now(
+            "access.denied",
+            actor=current_user if current_user.is_authenticated else None,
+            object_type=obj_type,
+            object_id=obj_id,
+            outcome=DENIED,
+            attempted=exc.action,
+            path=request.path,
+        )
+        if exc.obj is not None:
+            # An invisible object answers exactly like one that does not exist.
+            return error_page(404, _("Not found."))
+        return error_page(403, _("You are not allowed to do this."))
+
+    @app.errorhandler(ArchiveError)
+    def archive_error(exc: ArchiveError):
+        db.session.rollback()
+        return error_page(exc.status_code, _(exc.message, **exc.details))
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError):
+        return error_page(400, _("The form has expired or was not sent from this site. Reload the page and try again."))
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        messages = {
+            404: _("Not found."),
+            405: _("This action is not available here."),
+            413: _("The upload is too large."),
+        }
+        return error_page(exc.code or 500, messages.get(exc.code, exc.name))
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        db.session.rollback()
+        log.exception("unexpected error on %s %s", request.method, request.path)
+        return error_page(500, _("Something went wrong on our side. Nothing was saved; please try again."))
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data: blob:; object-src 'self'; frame-ancestors 'self'",
+        )
+        return response
+
+    @app.context_processor
+    def template_helpers():
+        return {
+            "get_locale": get_locale,
+            "can": lambda action, obj=None: policy.can(current_user, action, obj),
+            "Level": Level,
+            "Category": Category,
+            "Role": Role,
+            "LEVEL_LABELS": LEVEL_LABELS,
+            "CATEGORY_LABELS": CATEGORY_LABELS,
+        }

@@ -1,0 +1,327 @@
+"""Filing, reading and correcting documents. Every function asks the one policy first."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, BinaryIO, Iterator
+
+import sqlalchemy as sa
+from flask import current_app
+
+from ..audit import services as audit
+from ..auth.models import Department
+from ..core.enums import DEFAULT_RETENTION, REGISTER_ROLES, Carrier, Category, Level, Retention
+from ..core.errors import NotFound, ValidationError
+from ..core.keys import blob_store
+from ..core.permissions import policy
+from ..core.uow import UnitOfWork, unit_of_work
+from ..extensions import db
+from ..units.models import Building, Customer, Dossier, Occupancy, Unit
+from .ingest import CheckedFile, check_file
+from .models import Document, FileVersion, KnowledgeScope
+from .numbering import document_number
+
+CATEGORY_ORDER = sa.case({c.value: i for i, c in enumerate(Category)}, value=Document.category)
+
+# Fields a metadata edit may change. Level, category, department and archive number are not among
+# them: a level changes only by an approved classification change; the others define the number.
+EDITABLE_FIELDS = (
+    "title", "responsible_party", "doc_number", "doc_date", "page_count", "is_original", "carrier",
+    "retention", "location_room", "location_box", "location_shelf", "remarks",
+)
+
+
+@dataclass
+class DocumentMetadata:
+    category: Category
+    title: str
+    responsible_party: str
+    doc_date: date
+    department_id: int
+    level: Level = Level.C
+    doc_number: str = ""
+    page_count: int | None = None  # defaults to the pages found in the file
+    is_original: bool = True
+    carrier: Carrier = Carrier.ELECTRONIC
+    retention: Retention | None = None  # defaults to the category's schedule
+    location_room: str = ""
+    location_box: str = ""
+    location_shelf: str = ""
+    remarks: str = ""
+    scope_department_ids: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Upload:
+    filename: str
+    stream: BinaryIO
+
+
+def _max_bytes() -> int:
+    return current_app.config["MAX_UPLOAD_MB"] * 1024 * 1024
+
+
+def _get_dossier(identity, dossier_id: int, action: str) -> Dossier:
+    dossier = db.session.get(Dossier, dossier_id)
+    if dossier is None:
+        raise NotFound("Not found.")
+    policy.require(identity, action, dossier)
+    return dossier
+
+
+def _check_metadata(identity, meta: DocumentMetadata) -> None:
+    if not meta.title.strip() or not meta.responsible_party.strip():
+        raise ValidationError("Title and responsible party are required.")
+    if meta.level.rank > identity.clearance.rank:
+        raise ValidationError("You cannot file a document above your own clearance.")
+    if db.session.get(Department, meta.department_id) is None:
+        raise ValidationError("Choose the responsible department.")
+    # Documents are managed by department (5.1.6): filers outside the archive file for their own.
+    if meta.department_id != identity.department_id and not identity.has_role(*REGISTER_ROLES):
+        raise ValidationError("You can file documents only for your own department.")
+    if meta.page_count is not None and meta.page_count < 0:
+        raise ValidationError("The page count cannot be negative.")
+    retention = meta.retention or DEFAULT_RETENTION[meta.category]
+    if _retention_years(retention) < _retention_years(DEFAULT_RETENTION[meta.category]):
+        raise ValidationError("The retention period cannot be shorter than the schedule for this category.")
+
+
+def _retention_years(retention: Retention) -> int:
+    return {Retention.PERMANENT: 10_000, Retention.YEARS_30: 30, Retention.YEARS_10: 10}[retention]
+
+
+def check_uploads(uploads: list[Upload]) -> list[CheckedFile]:
+    """Check every file before storing any: one bad file rejects the batch and names each problem."""
+    if not uploads:
+        raise ValidationError("Choose at least one file.")
+    checked, problems = [], []
+    for upload in uploads:
+        try:
+            checked.append(check_file(upload.filename, upload.stream, _max_bytes()))
+        except ValidationError as exc:
+            problems.append(exc)
+    if problems:
+        if len(problems) == 1:
+            raise problems[0]
+        raise ValidationError(
+            "%(count)s files were refused, nothing was filed: %(reasons)s",
+            count=len(problems),
+            reasons="; ".join(p.message % p.details for p in problems),
+        )
+    return checked
+
+
+def _store(uow: UnitOfWork, checked: CheckedFile) -> dict[str, Any]:
+    """Encrypt the file into the blob store; the blob is removed again if the transaction fails."""
+    sealed = blob_store().put(checked.stream, max_size=_max_bytes())
+    uow.on_rollback(lambda: blob_store().delete(sealed.blob_id))
+    return dict(
+        filename=checked.filename[:255], media_type=checked.media_type, page_count=checked.page_count,
+        blob_id=sealed.blob_id, key_id=sealed.key_id, wrapped_key=sealed.wrapped_key,
+        plain_size=sealed.plain_size, plain_sha256=sealed.plain_sha256,
+        cipher_size=sealed.cipher_size, cipher_sha256=sealed.cipher_sha256,
+    )
+
+
+def file_documents(identity, dossier_id: int, meta: DocumentMetadata, uploads: list[Upload]) -> list[Document]:
+    """File one document per uploaded file into a dossier, all or nothing."""
+    dossier = _get_dossier(identity, dossier_id, "file_into")
+    _check_metadata(identity, meta)
+    checked = check_uploads(uploads)
+    documents = []
+    with unit_of_work() as uow:
+        for item in checked:
+            title = meta.title.strip()
+            if len(checked) > 1:
+                title = f"{title} — {item.filename.rsplit('.', 1)[0]}" if title else item.filename
+            number, seq = document_number(dossier.archive_number, meta.category.value)
+            doc = Document(
+                dossier_id=dossier.id, archive_number=number, seq=seq, category=meta.category, title=title[:300],
+                responsible_party=meta.responsible_party.strip(), doc_number=meta.doc_number.strip(),
+                doc_date=meta.doc_date, department_id=meta.department_id, level=meta.level,
+                page_count=meta.page_count if meta.page_count is not None else item.page_count,
+                is_original=meta.is_original, carrier=meta.carrier,
+                retention=meta.retention or DEFAULT_RETENTION[meta.category],
+                location_room=meta.location_room.strip(), location_box=meta.location_box.strip(),
+                location_shelf=meta.location_shelf.strip(), remarks=meta.remarks.strip(),
+                created_by_id=identity.id,
+            )
+            doc.scope = [KnowledgeScope(department_id=d) for d in sorted(set(meta.scope_department_ids))]
+            db.session.add(doc)
+            db.session.flush()
+            version = FileVersion(document_id=doc.id, version=1, uploaded_by_id=identity.id, **_store(uow, item))
+            db.session.add(version)
+            db.session.flush()
+            audit.record(
+                "document.upload", actor=identity, obj=doc, archive_number=number, filename=version.filename,
+                media_type=version.media_type, size=version.plain_size, sha256=version.plain_sha256,
+                level=doc.level.value,
+            )
+            documents.append(doc)
+    return documents
+
+
+def add_version(identity, document_id: int, upload: Upload, note: str) -> FileVersion:
+    """A correction is a new version; the filed original stays as it was, listed below it."""
+    doc = _visible_document(identity, document_id)
+    policy.require(identity, "edit", doc)
+    if not note.strip():
+        raise ValidationError("Say why the file is corrected.")
+    (checked,) = check_uploads([upload])
+    with unit_of_work() as uow:
+        last = db.session.scalar(sa.select(sa.func.max(FileVersion.version)).where(FileVersion.document_id == doc.id))
+        version = FileVersion(
+            document_id=doc.id, version=(last or 0) + 1, note=note.strip()[:500], uploaded_by_id=identity.id,
+            **_store(uow, checked),
+        )
+        db.session.add(version)
+        db.session.flush()
+        audit.record(
+            "document.version", actor=identity, obj=doc, version=version.version, filename=version.filename,
+            sha256=version.plain_sha256, note=version.note,
+        )
+    return version
+
+
+def update_metadata(identity, document_id: int, changes: dict[str, Any]) -> Document:
+    doc = _visible_document(identity, document_id)
+    policy.require(identity, "edit", doc)
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError("These fields cannot be edited here: %(fields)s", fields=", ".join(sorted(unknown)))
+    with unit_of_work():
+        diff = {}
+        for name, new in changes.items():
+            old = getattr(doc, name)
+            if isinstance(new, str):
+                new = new.strip()
+            if old != new:
+                diff[name] = [_plain(old), _plain(new)]
+                setattr(doc, name, new)
+        if "title" in diff and not doc.title:
+            raise ValidationError("Title and responsible party are required.")
+        if "retention" in diff and _retention_years(doc.retention) < _retention_years(DEFAULT_RETENTION[doc.category]):
+            raise ValidationError("The retention period cannot be shorter than the schedule for this category.")
+        if diff:
+            audit.record("document.update", actor=identity, obj=doc, changes=diff)
+    return doc
+
+
+def _plain(value: Any) -> Any:
+    return value.value if hasattr(value, "value") else value.isoformat() if isinstance(value, date) else value
+
+
+def _visible_document(identity, document_id: int) -> Document:
+    """The document if the identity may read it; otherwise AccessDenied, shown as 404 like a missing one."""
+    doc = db.session.get(Document, document_id)
+    if doc is None:
+        raise NotFound("Not found.")
+    policy.require(identity, "read", doc)
+    return doc
+
+
+def get_document(identity, document_id: int) -> Document:
+    """Open a document's page (metadata and versions); the view is audited."""
+    doc = _visible_document(identity, document_id)
+    with unit_of_work():
+        audit.record("document.view", actor=identity, obj=doc, archive_number=doc.archive_number)
+    return doc
+
+
+def get_document_by_number(identity, archive_number: str) -> Document:
+    doc_id = db.session.scalar(sa.select(Document.id).where(Document.archive_number == archive_number.strip()))
+    if doc_id is None:
+        raise NotFound("Not found.")
+    return get_document(identity, doc_id)
+
+
+@dataclass(frozen=True)
+class FileToSend:
+    document_id: int
+    version: int
+    filename: str
+    media_type: str
+    size: int
+    sha256: str
+    chunks: Iterator[bytes]
+
+
+def open_file(identity, document_id: int, version_no: int | None = None, *, purpose: str = "download") -> FileToSend:
+    """Check, audit and commit, then hand back the plaintext as a chunk iterator to stream."""
+    doc = db.session.get(Document, document_id)
+    if doc is None:
+        raise NotFound("Not found.")
+    policy.require(identity, "read_file", doc)
+    stmt = sa.select(FileVersion).where(FileVersion.document_id == doc.id)
+    stmt = stmt.where(FileVersion.version == version_no) if version_no else stmt.order_by(FileVersion.version.desc())
+    version = db.session.scalars(stmt.limit(1)).first()
+    if version is None:
+        raise NotFound("Not found.")
+    chunks = blob_store().iter_plaintext(version.blob_id, version.key_id, version.wrapped_key)
+    to_send = FileToSend(doc.id, version.version, version.filename, version.media_type, version.plain_size,
+                         version.plain_sha256, chunks)
+    with unit_of_work():
+        audit.record(
+            f"document.{purpose}", actor=identity, obj=doc, archive_number=doc.archive_number, version=version.version
+        )
+    return to_send
+
+
+def dossier_documents(identity, dossier_id: int, page: int = 1, per_page: int | None = None):
+    """The documents of a dossier that the identity may read, grouped by category, newest first."""
+    dossier = _get_dossier(identity, dossier_id, "read")
+    stmt = (
+        sa.select(Document)
+        .where(Document.dossier_id == dossier.id, policy.where(identity, "read", Document))
+        .order_by(CATEGORY_ORDER, Document.doc_date.desc(), Document.seq.desc())
+    )
+    per_page = per_page or current_app.config["PAGE_SIZE"]
+    return dossier, db.paginate(stmt, page=page, per_page=per_page, error_out=False, max_per_page=200)
+
+
+@dataclass
+class MetadataQuery:
+    archive_number: str = ""
+    title: str = ""
+    customer: str = ""
+    unit: str = ""
+    category: Category | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+def search_metadata(identity, query: MetadataQuery, page: int = 1, per_page: int | None = None):
+    """Metadata search, filtered by the policy in SQL before anything is counted or shown."""
+    policy.require(identity, "browse_dossiers")
+    stmt = sa.select(Document).where(policy.where(identity, "read", Document))
+    if query.archive_number.strip():
+        stmt = stmt.where(Document.archive_number.contains(query.archive_number.strip(), autoescape=True))
+    if query.title.strip():
+        stmt = stmt.where(Document.title.contains(query.title.strip(), autoescape=True))
+    if query.category:
+        stmt = stmt.where(Document.category == query.category)
+    if query.date_from:
+        stmt = stmt.where(Document.doc_date >= query.date_from)
+    if query.date_to:
+        stmt = stmt.where(Document.doc_date <= query.date_to)
+    if query.unit.strip():
+        unit_ids = (
+            sa.select(Dossier.id)
+            .join(Unit, Dossier.unit_id == Unit.id)
+            .join(Building, Unit.building_id == Building.id)
+            .where((Building.name + Unit.name).contains(query.unit.strip(), autoescape=True))
+        )
+        stmt = stmt.where(Document.dossier_id.in_(unit_ids))
+    if query.customer.strip():
+        customer_dossiers = (
+            sa.select(Dossier.id)
+            .join(Occupancy, Occupancy.unit_id == Dossier.unit_id)
+            .join(Customer, Customer.id == Occupancy.customer_id)
+            .where(Customer.name.contains(query.customer.strip(), autoescape=True))
+        )
+        stmt = stmt.where(Document.dossier_id.in_(customer_dossiers))
+    stmt = stmt.order_by(Document.doc_date.desc(), Document.id.desc())
+    per_page = per_page or current_app.config["PAGE_SIZE"]
+    with unit_of_work():
+        audit.record("document.search", actor=identity, **{k: _plain(v) for k, v in vars(query).items() if v})
+    return db.paginate(stmt, page=page, per_page=per_page, error_out=False, max_per_page=200)

@@ -1,0 +1,122 @@
+"""Fixtures: a fresh migrated database per test (SQLite file copy, or PostgreSQL truncation), real keys,
+real encrypted storage, and factory functions that go through the real services.
+
+Set ARCHIVE_TEST_DATABASE_URL to a PostgreSQL URL to run the suite there (scripts/test does).
+"""
+from __future__ import annotations
+
+import base64
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+os.environ.setdefault("ARCHIVE_INSTANCE_PATH", "/nonexistent-instance-for-tests")
+
+from archive import create_app  # noqa: E402
+from archive.extensions import db  # noqa: E402
+
+TEST_MASTER_KEY = base64.b64encode(b"k" * 32).decode()
+POSTGRES_URL = os.environ.get("ARCHIVE_TEST_DATABASE_URL", "")
+
+
+def _worker_suffix() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+def _postgres_database_url() -> str:
+    """A database of its own for each xdist worker, created (empty) on the given server."""
+    url = sa.make_url(POSTGRES_URL)
+    name = f"{url.database or 'archive_test'}_{_worker_suffix()}"
+    admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+def _config(database_url: str, storage: Path) -> dict:
+    return {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "STORAGE_DIR": str(storage),
+        "MASTER_KEY": TEST_MASTER_KEY,
+        "SECRET_KEY": "test-secret-key",
+        "SERVER_NAME": "localhost",
+        "PREFERRED_URL_SCHEME": "https",
+    }
+
+
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory) -> str:
+    """Run the migrations once; each test then starts from this schema."""
+    if POSTGRES_URL:
+        url = _postgres_database_url()
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('template') / 'template.db'}"
+    app = create_app(_config(url, tmp_path_factory.mktemp("template-storage")))
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        upgrade(directory=app.extensions["migrate"].directory)
+        db.engine.dispose()
+    return url
+
+
+def _reset_postgres(url: str) -> None:
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        tables = [t for t in db.metadata.sorted_tables]
+        conn.execute(sa.text("SET session_replication_role = replica"))  # lets the cleanup pass the audit guard
+        conn.execute(sa.text("TRUNCATE " + ", ".join(t.name for t in tables) + " RESTART IDENTITY CASCADE"))
+        conn.execute(sa.text("INSERT INTO audit_head (id, last_seq, last_hash) VALUES (1, 0, :h)"), {"h": "0" * 64})
+    engine.dispose()
+
+
+@pytest.fixture
+def database_url(migrated_database, tmp_path) -> str:
+    if POSTGRES_URL:
+        _reset_postgres(migrated_database)
+        return migrated_database
+    copy = tmp_path / "archive.db"
+    shutil.copyfile(sa.make_url(migrated_database).database, copy)
+    return f"sqlite:///{copy}"
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    app = create_app(_config(database_url, tmp_path / "storage"))
+    with app.app_context():
+        from archive.core.keys import write_key_check
+        from archive.auth.services import ensure_default_departments
+
+        write_key_check()
+        db.session.commit()
+        ensure_default_departments()
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    """Talks HTTPS like production (secure cookies) and sends a same-site Referer like a browser,
+    which Flask-WTF's strict CSRF check on HTTPS requires."""
+    client = app.test_client()
+    client.environ_base["HTTP_REFERER"] = "https://localhost/"
+    return client
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def factory(app):
+    from tests.factories import Factory
+
+    return Factory(app)
