@@ -77,6 +77,7 @@ def serve(host: str | None, port: int | None, threads: int) -> None:
     """Serve the archive on the production WSGI server (waitress)."""
     from waitress import serve as waitress_serve
 
+    from .extensions import db
     from .setup import startup_checks
 
     app = current_app._get_current_object()
@@ -84,6 +85,8 @@ def serve(host: str | None, port: int | None, threads: int) -> None:
         startup_checks(app)
     except RuntimeError as exc:
         _fail(str(exc))
+    finally:
+        db.session.remove()  # end the checks' transaction: on SQLite it would hold the write lock while serving
     host = host or app.config["HOST"]
     port = port or app.config["PORT"]
     click.echo(f"Property Archive is serving on http://{host}:{port}/  (Ctrl+C stops it)")

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask.testing import FlaskClient
 
 os.environ.setdefault("ARCHIVE_INSTANCE_PATH", "/nonexistent-instance-for-tests")
 
@@ -48,6 +49,32 @@ def _config(database_url: str, storage: Path) -> dict:
         "SERVER_NAME": "localhost",
         "PREFERRED_URL_SCHEME": "https",
     }
+
+
+class BrowserLikeClient(FlaskClient):
+    """Requests as under a real server: HTTPS (secure cookies), a same-site Referer (Flask-WTF's strict
+    CSRF check on HTTPS wants one), and each request in an application context of its own.
+
+    The app fixture keeps one context open for the whole test; a request pushed inside it would share
+    its `g` (where Flask-WTF caches the CSRF token, stale after log-in clears the session, and Flask-Login
+    its user) and its database session (whose identity map would hide the queries a page really makes).
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.environ_base["HTTP_REFERER"] = "https://localhost/"
+
+    def open(self, *args, **kwargs):
+        # End the test's own transaction first: on SQLite every transaction holds the write lock.
+        db.session.commit()
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
+def make_app(database_url: str, storage: Path):
+    app = create_app(_config(database_url, storage))
+    app.test_client_class = BrowserLikeClient
+    return app
 
 
 @pytest.fixture(scope="session")
@@ -88,7 +115,7 @@ def database_url(migrated_database, tmp_path) -> str:
 
 @pytest.fixture
 def app(database_url, tmp_path):
-    app = create_app(_config(database_url, tmp_path / "storage"))
+    app = make_app(database_url, tmp_path / "storage")
     with app.app_context():
         from archive.core.keys import write_key_check
         from archive.auth.services import ensure_default_departments
@@ -103,11 +130,7 @@ def app(database_url, tmp_path):
 
 @pytest.fixture
 def client(app):
-    """Talks HTTPS like production (secure cookies) and sends a same-site Referer like a browser,
-    which Flask-WTF's strict CSRF check on HTTPS requires."""
-    client = app.test_client()
-    client.environ_base["HTTP_REFERER"] = "https://localhost/"
-    return client
+    return app.test_client()
 
 
 @pytest.fixture

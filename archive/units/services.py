@@ -7,7 +7,8 @@ from datetime import date
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import selectinload
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy.orm import joinedload, selectinload
 
 from ..audit import services as audit
 from ..core.enums import CustomerKind, DossierKind, LinkReason, OccupancyRole, UnitKind
@@ -15,8 +16,9 @@ from ..core.errors import Conflict, NotFound, ValidationError
 from ..core.keys import keyring
 from ..core.permissions import policy
 from ..core.uow import unit_of_work
-from ..extensions import db
+from ..documents import services as document_services
 from ..documents.numbering import dossier_number, litigation_number
+from ..extensions import db
 from .models import Building, Customer, Dossier, DossierLink, Occupancy, Project, Unit
 
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*$")
@@ -285,7 +287,100 @@ def get_dossier(identity, dossier_id: int, *, audited: bool = True) -> Dossier:
 
 
 def dossier_links(dossier: Dossier) -> list[tuple[DossierLink, Dossier]]:
-    """Cross-references seen from this dossier, in both directions."""
-    links = db.session.scalars(sa.select(DossierLink).where(
-        sa.or_(DossierLink.from_dossier_id == dossier.id, DossierLink.to_dossier_id == dossier.id)))
+    """Cross-references seen from this dossier, in both directions, oldest first."""
+    links = db.session.scalars(
+        sa.select(DossierLink)
+        .where(sa.or_(DossierLink.from_dossier_id == dossier.id, DossierLink.to_dossier_id == dossier.id))
+        .options(joinedload(DossierLink.from_dossier), joinedload(DossierLink.to_dossier))
+        .order_by(DossierLink.id))
     return [(link, link.to_dossier if link.from_dossier_id == dossier.id else link.from_dossier) for link in links]
+
+
+# Composed operations behind the project and dossier pages.
+
+
+def ensure_may_create_project(identity) -> None:
+    """Refuse the new-project form itself, not only its submission, to those who may not create projects."""
+    policy.require(identity, "create_project")
+
+
+@dataclass(frozen=True)
+class BuildingSummary:
+    building: Building
+    units_by_kind: dict[UnitKind, int]
+
+    @property
+    def unit_count(self) -> int:
+        return sum(self.units_by_kind.values())
+
+
+@dataclass(frozen=True)
+class ProjectOverview:
+    project: Project
+    buildings: list[BuildingSummary]
+
+
+def project_overview(identity, project_id: int) -> ProjectOverview:
+    """A project with its buildings and how many units of each kind they hold (one counting query)."""
+    project = get_project(identity, project_id)
+    counts: dict[int, dict[UnitKind, int]] = {}
+    rows = db.session.execute(
+        sa.select(Unit.building_id, Unit.kind, sa.func.count())
+        .join(Building, Unit.building_id == Building.id)
+        .where(Building.project_id == project.id)
+        .group_by(Unit.building_id, Unit.kind))
+    for building_id, kind, number in rows:
+        counts.setdefault(building_id, {})[kind] = number
+    return ProjectOverview(project, [BuildingSummary(b, counts.get(b.id, {})) for b in project.buildings])
+
+
+@dataclass(frozen=True)
+class NewHolder:
+    occupancy: Occupancy
+    customer: Customer
+    already_registered: bool
+
+
+def register_holder(identity, dossier_id: int, *, name: str, kind: CustomerKind, id_number: str, phone: str,
+                    role: OccupancyRole, start: date) -> NewHolder:
+    """Record an owner or tenant of a unit, registering the customer unless their ID number is already known."""
+    dossier = get_dossier(identity, dossier_id, audited=False)
+    policy.require(identity, "register_occupancy", dossier)
+    if dossier.unit_id is None:
+        raise ValidationError("Owners and tenants are recorded on the dossier of a unit.")
+    customer = find_customer_by_id_number(identity, id_number) if normalise_id_number(id_number) else None
+    already_registered = customer is not None
+    if customer is not None and db.session.scalar(sa.select(Occupancy.id).where(
+            Occupancy.unit_id == dossier.unit_id, Occupancy.customer_id == customer.id, Occupancy.end_date.is_(None))):
+        raise Conflict("%(name)s is already a current holder of this unit.", name=customer.name)
+    if customer is None:
+        customer = register_customer(identity, name, kind, id_number, phone)
+    occupancy = add_occupancy(identity, dossier.id, customer.id, role, start)
+    return NewHolder(occupancy, customer, already_registered)
+
+
+def link_dossier_by_number(identity, from_id: int, archive_number: str, reason: LinkReason,
+                           note: str = "") -> DossierLink:
+    """Cross-reference a dossier to another one named by its archive number, as archivists know them."""
+    policy.require(identity, "link", get_dossier(identity, from_id, audited=False))
+    number = archive_number.strip()
+    target_id = db.session.scalar(sa.select(Dossier.id).where(Dossier.archive_number == number))
+    if target_id is None:
+        raise ValidationError("No dossier has the archive number %(number)s.", number=number)
+    return link_dossiers(identity, from_id, target_id, reason, note)
+
+
+@dataclass(frozen=True)
+class DossierPage:
+    dossier: Dossier
+    documents: Pagination  # only the documents the identity may read
+    links: list[tuple[DossierLink, Dossier]]
+    occupancies: list[Occupancy]
+
+
+def dossier_page(identity, dossier_id: int, page: int = 1) -> DossierPage:
+    """Everything the dossier page shows; the view is audited, the documents filtered by the policy."""
+    dossier = get_dossier(identity, dossier_id)
+    _, documents = document_services.dossier_documents(identity, dossier.id, page)
+    occupancies = list(dossier.unit.occupancies) if dossier.unit is not None else []
+    return DossierPage(dossier, documents, dossier_links(dossier), occupancies)

@@ -1,0 +1,82 @@
+"""A real Chromium, driven by Playwright, against the archive served by waitress on a free port."""
+from __future__ import annotations
+
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import sync_playwright
+from waitress import create_server
+
+from archive.extensions import db
+from tests.factories import PASSWORD, make_pdf
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def live_server(app):
+    server = create_server(app, host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.effective_port}"
+    server.close()
+    thread.join(timeout=5)
+
+
+@pytest.fixture
+def page():
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium is not installed: scripts/test installs the Debian package 'chromium'")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run"],
+        )
+        context = browser.new_context(accept_downloads=True, locale="zh-CN")
+        yield context.new_page()
+        context.close()
+        browser.close()
+
+
+def test_log_in_upload_download_log_out(app, factory, live_server, page, tmp_path):
+    archivist = factory.archivist
+    dossier = factory.dossier()
+    scan = tmp_path / "认购书-3栋2单元1502.pdf"
+    scan.write_bytes(make_pdf("认购书", "3栋2单元1502 押金 人民币 5,000 元"))
+    username, dossier_id, dossier_number = archivist.username, dossier.id, dossier.archive_number
+    db.session.commit()  # on SQLite an open transaction would hold the write lock the server needs
+
+    page.goto(f"{live_server}/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form:has(input[name=password]) button[type=submit]")
+    page.wait_for_url(f"{live_server}/dossiers*")
+
+    page.goto(f"{live_server}/dossiers/{dossier_id}")
+    assert dossier_number in page.content()
+    page.click(f"a[href='/dossiers/{dossier_id}/upload']")
+    page.set_input_files("input[type=file]", str(scan))
+    page.select_option("select[name=category]", "XS")
+    page.fill("input[name=title]", "认购书")
+    page.fill("input[name=responsible_party]", "丽景苑置业有限公司")
+    page.fill("input[name=doc_date]", "2023-05-08")
+    page.click("form[enctype='multipart/form-data'] button[type=submit]")
+    page.wait_for_url(f"{live_server}/dossiers/{dossier_id}*")
+    number = f"{dossier_number}-XS-0001"
+    assert number in page.content()
+
+    page.click(f"text={number}")
+    with page.expect_download() as download_info:
+        page.click("a[href*='/download']")
+    downloaded = tmp_path / "downloaded.pdf"
+    download_info.value.save_as(downloaded)
+    assert downloaded.read_bytes() == scan.read_bytes()
+
+    page.click("header form[action='/logout'] button")
+    page.wait_for_url(f"{live_server}/login*")
+    page.goto(f"{live_server}/dossiers/{dossier_id}")
+    assert "/login" in page.url
