@@ -62,10 +62,14 @@ def init(admin_login: str) -> None:
 
     Safe to run again: existing data, keys and users are kept.
     """
+    from .core.keys import MasterKeyError
     from .setup import initialise
 
-    for line in initialise(current_app, admin_login):
-        click.echo(line)
+    try:
+        for line in initialise(current_app, admin_login):
+            click.echo(line)
+    except MasterKeyError as exc:
+        _fail(str(exc))
 
 
 @click.command()

@@ -12,6 +12,9 @@ from typing import Any, Callable
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+MAX_FILES_PER_REQUEST = 20
+
+
 def _bool(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
@@ -80,7 +83,9 @@ def load(app, overrides: dict[str, Any] | None) -> None:
     storage_dir = Path(app.config["STORAGE_DIR"])
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{storage_dir / 'archive.db'}"
-    app.config["MAX_CONTENT_LENGTH"] = None  # uploads are streamed and limited per file
+    # Each file is checked against MAX_UPLOAD_MB with a message naming it; the request as a whole is capped
+    # too, so nobody can make the server receive an unbounded body before it refuses.
+    app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_UPLOAD_MB"] * 1024 * 1024 * MAX_FILES_PER_REQUEST
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
             **app.config["SQLALCHEMY_ENGINE_OPTIONS"],

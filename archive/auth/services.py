@@ -168,6 +168,9 @@ def update_user(identity, user_id: int, *, display_name: str, department_code: s
         raise ValidationError("Give the user at least one role.")
     with unit_of_work():
         user = get_user(identity, user_id)
+        if user.id == identity.id and (not active or Role.ADMIN not in roles):
+            # An administrator locking themselves out could leave the archive with nobody to manage it.
+            raise ValidationError("You cannot disable your own account or take away your own administrator role.")
         before = _user_snapshot(user)
         user.display_name = display_name.strip() or user.username
         user.department = department_by_code(department_code)

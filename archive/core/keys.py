@@ -6,7 +6,7 @@ from pathlib import Path
 from flask import Flask, current_app
 
 from ..extensions import db
-from ..storage import EnvelopeStore, Keyring, LocalFileBackend
+from ..storage import EnvelopeStore, Keyring, KeyringError, LocalFileBackend
 from .models import Setting
 
 KEY_FILE = "master.keys"
@@ -23,15 +23,19 @@ def key_file(app: Flask) -> Path:
 
 
 def load_keyring(app: Flask) -> Keyring:
-    if app.config.get("MASTER_KEY"):
-        return Keyring.from_env_value(app.config["MASTER_KEY"])
-    path = key_file(app)
-    if not path.exists():
-        raise MasterKeyError(
-            f"No master key: {path} does not exist and ARCHIVE_MASTER_KEY is not set. "
-            "Run `archive init` for a new archive, or restore the key of this one."
-        )
-    return Keyring.from_file(path)
+    """The configured keys; any problem with them (malformed, unsafe file mode) stops start-up clearly."""
+    try:
+        if app.config.get("MASTER_KEY"):
+            return Keyring.from_env_value(app.config["MASTER_KEY"])
+        path = key_file(app)
+        if not path.exists():
+            raise MasterKeyError(
+                f"No master key: {path} does not exist and ARCHIVE_MASTER_KEY is not set. "
+                "Run `archive init` for a new archive, or restore the key of this one."
+            )
+        return Keyring.from_file(path)
+    except KeyringError as exc:  # its messages never contain key material
+        raise MasterKeyError(f"The master key cannot be used: {exc}") from None
 
 
 def keyring() -> Keyring:

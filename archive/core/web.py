@@ -61,7 +61,8 @@ def register_web_behaviour(app: Flask) -> None:
         messages = {
             404: _("Not found."),
             405: _("This action is not available here."),
-            413: _("The upload is too large."),
+            413: _("The upload is too large: send at most %(mb)s MB in one request.",
+                   mb=app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)),
         }
         return error_page(exc.code or 500, messages.get(exc.code, exc.name))
 

@@ -1,15 +1,19 @@
 """Filing, reading and correcting documents. Every function asks the one policy first."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import hashlib
+import io
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any, BinaryIO, Iterator
 
 import sqlalchemy as sa
 from flask import current_app
+from PIL import Image
+from sqlalchemy.orm import joinedload
 
 from ..audit import services as audit
-from ..auth.models import Department
+from ..auth.models import Department, User
 from ..core.enums import DEFAULT_RETENTION, REGISTER_ROLES, Carrier, Category, Level, Retention
 from ..core.errors import NotFound, ValidationError
 from ..core.keys import blob_store
@@ -17,7 +21,7 @@ from ..core.permissions import policy
 from ..core.uow import UnitOfWork, unit_of_work
 from ..extensions import db
 from ..units.models import Building, Customer, Dossier, Occupancy, Unit
-from .ingest import CheckedFile, check_file
+from .ingest import PNG, TIFF, CheckedFile, check_file
 from .models import Document, FileVersion, KnowledgeScope
 from .numbering import document_number
 
@@ -88,6 +92,25 @@ def _check_metadata(identity, meta: DocumentMetadata) -> None:
 
 def _retention_years(retention: Retention) -> int:
     return {Retention.PERMANENT: 10_000, Retention.YEARS_30: 30, Retention.YEARS_10: 10}[retention]
+
+
+@dataclass(frozen=True)
+class FilingChoices:
+    """What the filing form may offer: the same limits `_check_metadata` enforces."""
+
+    dossier: Dossier
+    departments: list[Department]  # responsible departments this identity may file for
+    scope_departments: list[Department]
+    levels: list[Level]
+
+
+def filing_choices(identity, dossier_id: int) -> FilingChoices:
+    dossier = _get_dossier(identity, dossier_id, "file_into")
+    departments = list(db.session.scalars(sa.select(Department).order_by(Department.id)))
+    responsible = departments if identity.has_role(*REGISTER_ROLES) else [
+        d for d in departments if d.id == identity.department_id
+    ]
+    return FilingChoices(dossier, responsible, departments, identity.clearance.covered())
 
 
 def check_uploads(uploads: list[Upload]) -> list[CheckedFile]:
@@ -228,6 +251,29 @@ def get_document(identity, document_id: int) -> Document:
     return doc
 
 
+@dataclass(frozen=True)
+class DocumentPage:
+    document: Document
+    versions: list[FileVersion]  # newest first
+    scope: list[str]  # names of the departments and people in the knowledge scope
+
+
+def document_page(identity, document_id: int) -> DocumentPage:
+    """Everything the document page shows, in a fixed number of queries; the view is audited."""
+    doc = get_document(identity, document_id)
+    versions = list(db.session.scalars(
+        sa.select(FileVersion).where(FileVersion.document_id == doc.id)
+        .options(joinedload(FileVersion.uploaded_by)).order_by(FileVersion.version.desc())
+    ))
+    department_ids = [s.department_id for s in doc.scope if s.department_id is not None]
+    user_ids = [s.user_id for s in doc.scope if s.user_id is not None]
+    names = [d.name for d in db.session.scalars(
+        sa.select(Department).where(Department.id.in_(department_ids)).order_by(Department.id))]
+    names += [u.display_name for u in db.session.scalars(
+        sa.select(User).where(User.id.in_(user_ids)).order_by(User.display_name))]
+    return DocumentPage(doc, versions, names)
+
+
 def get_document_by_number(identity, archive_number: str) -> Document:
     doc_id = db.session.scalar(sa.select(Document.id).where(Document.archive_number == archive_number.strip()))
     if doc_id is None:
@@ -267,6 +313,40 @@ def open_file(identity, document_id: int, version_no: int | None = None, *, purp
     return to_send
 
 
+PREVIEW_MAX_SIDE = 2000  # pixels: enough to read a scanned page, small enough to send quickly
+
+
+def preview_file(identity, document_id: int, version_no: int | None = None) -> FileToSend:
+    """A file to show inline. Browsers do not show TIFF, so a TIFF comes as a PNG of its first page."""
+    to_send = open_file(identity, document_id, version_no, purpose="preview")
+    if to_send.media_type != TIFF:
+        return to_send
+    png = _first_page_png(to_send.chunks)
+    return replace(
+        to_send, filename=to_send.filename.rsplit(".", 1)[0] + ".png", media_type=PNG, size=len(png),
+        sha256=hashlib.sha256(png).hexdigest(), chunks=iter([png]),
+    )
+
+
+def _first_page_png(chunks: Iterator[bytes]) -> bytes:
+    # Pillow needs random access to a TIFF's page directory. The plaintext stays in memory (never on
+    # disk), bounded by the upload limit the file passed when it was filed.
+    tiff = io.BytesIO()
+    for chunk in chunks:
+        tiff.write(chunk)
+    tiff.seek(0)
+    try:
+        with Image.open(tiff) as image:
+            image.seek(0)
+            page = image.convert("RGB") if image.mode not in ("1", "L", "RGB", "RGBA", "P") else image.copy()
+    except (OSError, ValueError):  # a compression Pillow cannot decode; the original is intact
+        raise ValidationError("This TIFF cannot be shown in the browser; download it instead.") from None
+    page.thumbnail((PREVIEW_MAX_SIDE, PREVIEW_MAX_SIDE))
+    out = io.BytesIO()
+    page.save(out, format="PNG")
+    return out.getvalue()
+
+
 def dossier_documents(identity, dossier_id: int, page: int = 1, per_page: int | None = None):
     """The documents of a dossier that the identity may read, grouped by category, newest first."""
     dossier = _get_dossier(identity, dossier_id, "read")
@@ -293,7 +373,12 @@ class MetadataQuery:
 def search_metadata(identity, query: MetadataQuery, page: int = 1, per_page: int | None = None):
     """Metadata search, filtered by the policy in SQL before anything is counted or shown."""
     policy.require(identity, "browse_dossiers")
-    stmt = sa.select(Document).where(policy.where(identity, "read", Document))
+    # The unit is shown on every result row: load it with the page, not one query per row.
+    stmt = (
+        sa.select(Document)
+        .options(joinedload(Document.dossier).joinedload(Dossier.unit))
+        .where(policy.where(identity, "read", Document))
+    )
     if query.archive_number.strip():
         stmt = stmt.where(Document.archive_number.contains(query.archive_number.strip(), autoescape=True))
     if query.title.strip():

@@ -72,10 +72,19 @@ class RotationImpossible(RuntimeError):
     pass
 
 
+def _sealed_with(key_id: str) -> int:
+    """Data keys and sealed values (customers' ID numbers and phones) still under this master key."""
+    data_keys = db.session.scalar(sa.select(sa.func.count()).where(FileVersion.key_id == key_id))
+    values = sum(
+        db.session.scalar(sa.select(sa.func.count()).where(getattr(Customer, column).contains(f".{key_id}.")))
+        for column, _context in CUSTOMER_SEALED
+    )
+    return data_keys + values
+
+
 def key_usage() -> list[tuple[str, bool, int]]:
     ring = keyring()
-    counts = dict(db.session.execute(sa.select(FileVersion.key_id, sa.func.count()).group_by(FileVersion.key_id)).all())
-    return [(key_id, key_id == ring.current_key_id, counts.get(key_id, 0)) for key_id in ring.key_ids]
+    return [(key_id, key_id == ring.current_key_id, _sealed_with(key_id)) for key_id in ring.key_ids]
 
 
 def rotate_master_key() -> tuple[str, int]:
@@ -129,14 +138,9 @@ def retire_master_key(key_id: str) -> None:
     ring = keyring()
     if key_id == ring.current_key_id:
         raise RotationImpossible(f"{key_id} is the current key; rotate first.")
-    still_used = db.session.scalar(sa.select(sa.func.count()).where(FileVersion.key_id == key_id))
-    customers_used = db.session.scalar(
-        sa.select(sa.func.count()).where(
-            sa.or_(Customer.id_number_sealed.contains(f".{key_id}."), Customer.phone_sealed.contains(f".{key_id}."))
-        )
-    )
-    if still_used or customers_used:
-        raise RotationImpossible(f"{key_id} still seals {still_used + customers_used} items: run `archive keys rotate`.")
+    still_used = _sealed_with(key_id)
+    if still_used:
+        raise RotationImpossible(f"{key_id} still seals {still_used} items: run `archive keys rotate`.")
     if current_app.config.get("MASTER_KEY"):
         raise RotationImpossible("The keys come from ARCHIVE_MASTER_KEY: remove the old key from that list instead.")
     ring.retire(key_id)
