@@ -30,13 +30,15 @@ def _fail(message: str) -> None:
 
 def _service_call(fn, *args, **kwargs):
     """Run a service; show a user error as one clear line instead of a traceback."""
-    from flask_babel import force_locale, gettext
+    from flask_babel import force_locale
+
+    from .core.web import error_text
 
     try:
         return fn(*args, **kwargs)
     except ArchiveError as exc:
         with force_locale("en"):
-            _fail(gettext(exc.message, **exc.details))
+            _fail(error_text(exc))
 
 
 def register_commands(app: Flask) -> None:

@@ -71,10 +71,20 @@ class BrowserLikeClient(FlaskClient):
             return super().open(*args, **kwargs)
 
 
-def make_app(database_url: str, storage: Path):
-    app = create_app(_config(database_url, storage))
+def make_app(database_url: str, storage: Path, **overrides):
+    app = create_app({**_config(database_url, storage), **overrides})
     app.test_client_class = BrowserLikeClient
     return app
+
+
+def ready_archive() -> None:
+    """What `archive init` leaves in a new archive: the key check value and the default departments."""
+    from archive.auth.services import ensure_default_departments
+    from archive.core.keys import write_key_check
+
+    write_key_check()
+    db.session.commit()
+    ensure_default_departments()
 
 
 @pytest.fixture(scope="session")
@@ -117,12 +127,7 @@ def database_url(migrated_database, tmp_path) -> str:
 def app(database_url, tmp_path):
     app = make_app(database_url, tmp_path / "storage")
     with app.app_context():
-        from archive.core.keys import write_key_check
-        from archive.auth.services import ensure_default_departments
-
-        write_key_check()
-        db.session.commit()
-        ensure_default_departments()
+        ready_archive()
         yield app
         db.session.remove()
         db.engine.dispose()

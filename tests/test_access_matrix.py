@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from archive.core.enums import Level, Role
 from archive.extensions import db
-from tests.conftest import POSTGRES_URL, _reset_postgres, make_app
+from tests.conftest import POSTGRES_URL, _reset_postgres, make_app, ready_archive
 from tests.factories import Factory, make_pdf
 
 ROLES = [Role.CLERK, Role.DEPT_HEAD, Role.ARCHIVIST, Role.ARCHIVE_HEAD, Role.COMPLIANCE, Role.ADMIN]
@@ -44,12 +44,7 @@ def world(migrated_database, tmp_path_factory):
         url = f"sqlite:///{tmp / 'matrix.db'}"
     app = make_app(url, tmp / "storage")
     with app.app_context():
-        from archive.auth.services import ensure_default_departments
-        from archive.core.keys import write_key_check
-
-        write_key_check()
-        db.session.commit()
-        ensure_default_departments()
+        ready_archive()
         factory = Factory(app)
         dossier = factory.dossier()
         documents, contents = {}, {}

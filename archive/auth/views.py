@@ -9,6 +9,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from ..core.errors import ArchiveError, ValidationError
 from ..core.permissions import policy
+from ..core.web import error_text
 from ..extensions import db, login_manager
 from . import services
 from .forms import ChangePasswordForm, DepartmentForm, EditUserForm, LoginForm, NewUserForm
@@ -45,7 +46,7 @@ def _safe_next(target: str | None) -> str:
 
 
 def _error_message(exc: ArchiveError) -> str:
-    return _(exc.message, **exc.details)
+    return error_text(exc)
 
 
 @bp.route("/login", methods=["GET", "POST"])

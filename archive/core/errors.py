@@ -1,18 +1,24 @@
 """Errors services raise; views turn them into clear 4xx answers."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 
 class ArchiveError(Exception):
-    """A problem the user can understand and fix; the message is shown (translated) to them."""
+    """A problem the user can understand and fix; the message is shown (translated) to them.
+
+    The message stays an untranslated literal with %(name)s placeholders filled from `details` at display
+    time; `problems` carries the errors a summary stands for (e.g. each refused file), each translated too.
+    """
 
     status_code = 400
 
-    def __init__(self, message: str, **details: Any) -> None:
+    def __init__(self, message: str, *, problems: Sequence[ArchiveError] = (), **details: Any) -> None:
         super().__init__(message)
         self.message = message
         self.details = details
+        self.problems = list(problems)
 
 
 class ValidationError(ArchiveError):

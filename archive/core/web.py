@@ -17,6 +17,11 @@ from .permissions import policy
 log = logging.getLogger(__name__)
 
 
+def error_text(exc: ArchiveError) -> str:
+    """The error in the reader's language, followed by each problem it stands for."""
+    return " ".join([_(exc.message, **exc.details), *(error_text(problem) for problem in exc.problems)])
+
+
 def wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
@@ -50,7 +55,7 @@ def register_web_behaviour(app: Flask) -> None:
     @app.errorhandler(ArchiveError)
     def archive_error(exc: ArchiveError):
         db.session.rollback()
-        return error_page(exc.status_code, _(exc.message, **exc.details))
+        return error_page(exc.status_code, error_text(exc))
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):
@@ -59,12 +64,16 @@ def register_web_behaviour(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         messages = {
+            400: _("The request is not valid. Reload the page and try again."),
+            403: _("You are not allowed to do this."),
             404: _("Not found."),
             405: _("This action is not available here."),
             413: _("The upload is too large: send at most %(mb)s MB in one request.",
                    mb=app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)),
         }
-        return error_page(exc.code or 500, messages.get(exc.code, exc.name))
+        message = messages.get(exc.code) or _("The request could not be answered (HTTP status %(code)s).",
+                                              code=exc.code)
+        return error_page(exc.code or 500, message)
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):

@@ -6,9 +6,11 @@ import time
 
 import click
 from flask.cli import with_appcontext
+from flask_babel import force_locale
 
 from ..core.enums import Category, Level, UnitKind
 from ..core.errors import ArchiveError
+from ..core.web import error_text
 from . import data
 from .loader import DemoReport, DemoUnavailable, demo_project, existing_logins, load_demo
 
@@ -31,7 +33,8 @@ def demo(per_category: int) -> None:
     except DemoUnavailable as exc:
         raise click.ClickException(str(exc)) from None
     except ArchiveError as exc:
-        raise click.ClickException(exc.message % exc.details) from None
+        with force_locale("en"):
+            raise click.ClickException(error_text(exc)) from None
     _print_report(report, time.perf_counter() - started)
 
 

@@ -48,22 +48,20 @@ def _size(stream: BinaryIO) -> int:
     return size
 
 
-def _reject(filename: str, reason: str, **details) -> ValidationError:
-    return ValidationError("%(filename)s: " + reason, filename=filename, **details)
-
-
 def check_file(filename: str, stream: BinaryIO, max_bytes: int) -> CheckedFile:
     """Raise a ValidationError naming the file and the reason, or return what was learnt about it."""
     filename = os.path.basename(filename or "").strip() or "upload"
     size = _size(stream)
     if size == 0:
-        raise _reject(filename, "the file is empty.")
+        raise ValidationError("%(filename)s: the file is empty.", filename=filename)
     if size > max_bytes:
-        raise _reject(filename, "the file is larger than %(limit)s MB.", limit=max_bytes // (1024 * 1024))
+        raise ValidationError("%(filename)s: the file is larger than %(limit)s MB.",
+                              filename=filename, limit=max_bytes // (1024 * 1024))
     media_type = sniff(stream.read(16))
     stream.seek(0)
     if media_type is None:
-        raise _reject(filename, "not a PDF, JPEG, PNG or TIFF file (judged by its content).")
+        raise ValidationError("%(filename)s: not a PDF, JPEG, PNG or TIFF file (judged by its content).",
+                              filename=filename)
     pages = _pdf_pages(filename, stream) if media_type == PDF else _image_pages(filename, stream, media_type)
     stream.seek(0)
     return CheckedFile(filename, stream, size, media_type, pages)
@@ -75,14 +73,17 @@ def _pdf_pages(filename: str, stream: BinaryIO) -> int:
             warnings.simplefilter("ignore")
             reader = PdfReader(stream)
             if reader.is_encrypted:
-                raise _reject(filename, "the PDF is encrypted or password-protected; file an unprotected copy.")
+                raise ValidationError(
+                    "%(filename)s: the PDF is encrypted or password-protected; file an unprotected copy.",
+                    filename=filename,
+                )
             pages = len(reader.pages)
     except ValidationError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, OSError, RecursionError):
-        raise _reject(filename, "the PDF is damaged and cannot be read.") from None
+        raise ValidationError("%(filename)s: the PDF is damaged and cannot be read.", filename=filename) from None
     if pages == 0:
-        raise _reject(filename, "the PDF has no pages.")
+        raise ValidationError("%(filename)s: the PDF has no pages.", filename=filename)
     return pages
 
 
@@ -92,13 +93,14 @@ def _image_pages(filename: str, stream: BinaryIO, media_type: str) -> int:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(stream) as image:
                 if _IMAGE_FORMATS.get(image.format or "") != media_type:
-                    raise _reject(filename, "the image is damaged and cannot be read.")
+                    raise ValidationError("%(filename)s: the image is damaged and cannot be read.", filename=filename)
                 pages = getattr(image, "n_frames", 1)
                 image.verify()
     except ValidationError:
         raise
     except (Image.DecompressionBombWarning, Image.DecompressionBombError):
-        raise _reject(filename, "the image is too large in pixels to be a scan.") from None
+        raise ValidationError("%(filename)s: the image is too large in pixels to be a scan.",
+                              filename=filename) from None
     except Exception:  # Pillow raises many types for a broken image
-        raise _reject(filename, "the image is damaged and cannot be read.") from None
+        raise ValidationError("%(filename)s: the image is damaged and cannot be read.", filename=filename) from None
     return pages

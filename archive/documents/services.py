@@ -126,11 +126,8 @@ def check_uploads(uploads: list[Upload]) -> list[CheckedFile]:
     if problems:
         if len(problems) == 1:
             raise problems[0]
-        raise ValidationError(
-            "%(count)s files were refused, nothing was filed: %(reasons)s",
-            count=len(problems),
-            reasons="; ".join(p.message % p.details for p in problems),
-        )
+        raise ValidationError("%(count)s files were refused, nothing was filed.",
+                              count=len(problems), problems=problems)
     return checked
 
 

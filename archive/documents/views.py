@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 from werkzeug.datastructures import Headers
 
 from ..core.errors import ValidationError
+from ..core.web import error_text
 from . import services
 from .forms import EditForm, SearchForm, UploadForm, VersionForm
 
@@ -17,7 +18,7 @@ bp = Blueprint("documents", __name__)
 
 
 def _message(exc: ValidationError) -> str:
-    return _(exc.message, **exc.details)
+    return error_text(exc)
 
 
 @bp.route("/dossiers/<int:dossier_id>/upload", methods=["GET", "POST"])

@@ -7,6 +7,7 @@ from datetime import date
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import LazyString, lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -25,7 +26,8 @@ CODE_PATTERN = re.compile(r"^[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*$")
 ID_NUMBER_CONTEXT, PHONE_CONTEXT = "customer.id_number", "customer.phone"
 
 
-def _code(value: str, what: str) -> str:
+def _code(value: str, what: LazyString) -> str:
+    """`what` is lazily translated: it is filled into the error message in the reader's language."""
     value = value.strip().upper()
     if not CODE_PATTERN.fullmatch(value) or len(value) > 20:
         raise ValidationError("%(what)s code %(code)s: use letters and digits joined by '-'.", what=what, code=value)
@@ -47,7 +49,7 @@ def get_project(identity, project_id: int) -> Project:
 
 def create_project(identity, code: str, name: str, address: str = "") -> Project:
     policy.require(identity, "create_project")
-    code = _code(code, "Project")
+    code = _code(code, _l("Project"))
     if not name.strip():
         raise ValidationError("A project needs a name.")
     with unit_of_work():
@@ -63,7 +65,7 @@ def create_project(identity, code: str, name: str, address: str = "") -> Project
 def add_building(identity, project_id: int, code: str, name: str) -> Building:
     project = get_project(identity, project_id)
     policy.require(identity, "manage", project)
-    code = _code(code, "Building")
+    code = _code(code, _l("Building"))
     with unit_of_work():
         if db.session.scalar(sa.select(Building.id).where(Building.project_id == project.id, Building.code == code)):
             raise Conflict("Building %(code)s already exists in this project.", code=code)
@@ -91,7 +93,7 @@ def add_units(identity, building_id: int, specs: list[UnitSpec]) -> list[Unit]:
     policy.require(identity, "manage", building.project)
     if not specs:
         raise ValidationError("Give at least one unit.")
-    codes = [_code(s.code, "Unit") for s in specs]
+    codes = [_code(s.code, _l("Unit")) for s in specs]
     if len(set(codes)) != len(codes):
         raise ValidationError("A unit code appears twice in the list.")
     units = []

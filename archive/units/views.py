@@ -14,6 +14,7 @@ from wtforms.fields.choices import SelectChoice
 
 from ..core.enums import UnitKind
 from ..core.errors import ArchiveError
+from ..core.web import error_text
 from . import services
 from .forms import (
     BuildingForm, DossierFilterForm, EndOccupancyForm, HolderForm, LinkForm, LitigationForm, ProjectForm, UnitsForm,
@@ -25,7 +26,7 @@ PageResponse = tuple[str, int]
 
 
 def _flash_failure(exc: ArchiveError) -> int:
-    flash(_(exc.message, **exc.details), "error")
+    flash(error_text(exc), "error")
     return exc.status_code
 
 

@@ -6,9 +6,16 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
+from tests.documents.conftest import upload
+from tests.factories import csrf_token, make_pdf
+
 ROOT = Path(__file__).resolve().parents[2]
 CATALOGUE = ROOT / "archive" / "translations" / "zh_Hans" / "LC_MESSAGES"
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None}
+# Service errors carry their untranslated message as first argument; it is translated when shown.
+KEYWORDS = {
+    "_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None,
+    "ValidationError": None, "NotFound": None, "Conflict": None, "ArchiveError": None,
+}
 
 
 def _source_messages() -> set[str]:
@@ -43,3 +50,18 @@ def test_pages_speak_chinese_by_default_and_english_on_request(client):
     assert "登录" in client.get("/login").get_data(as_text=True)
     english = client.get("/login", headers={"Accept-Language": "en-US,en;q=0.9"}).get_data(as_text=True)
     assert "Log in" in english
+
+
+def test_a_refused_batch_names_each_file_in_the_readers_language(client, factory):
+    dossier = factory.dossier()
+    assert factory.login(client, factory.archivist).status_code == 302
+    files = [(b"", "空白.pdf"), (b"%PDF-1.7 garbage", "坏文件.pdf"), (make_pdf("认购书"), "认购书.pdf")]
+
+    chinese = upload(client, dossier.id, files).get_data(as_text=True)
+    assert "有 2 个文件未通过检查，本批文件均未归档。 空白.pdf：文件为空。 坏文件.pdf：该 PDF 已损坏，无法读取。" in chinese
+
+    choose_english = client.post("/language", data={"locale": "en", "csrf_token": csrf_token(client, "/account")})
+    assert choose_english.status_code == 302
+    english = upload(client, dossier.id, files).get_data(as_text=True)
+    assert ("2 files were refused, nothing was filed. 空白.pdf: the file is empty. "
+            "坏文件.pdf: the PDF is damaged and cannot be read.") in english

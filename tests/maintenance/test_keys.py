@@ -7,14 +7,13 @@ import pytest
 import sqlalchemy as sa
 
 from archive import create_app
-from archive.auth.services import ensure_default_departments
-from archive.core.keys import blob_store, key_file, keyring, reset_cached_keys, write_key_check
+from archive.core.keys import blob_store, key_file, keyring, reset_cached_keys
 from archive.documents.models import FileVersion
 from archive.extensions import db
 from archive.storage import Keyring
 from archive.units import services as units
 from archive.units.models import Customer
-from tests.conftest import TEST_MASTER_KEY, _config
+from tests.conftest import TEST_MASTER_KEY, _config, make_app, ready_archive
 from tests.factories import make_pdf
 
 ID_NUMBER = "44030519850101123X"
@@ -25,12 +24,10 @@ def app(database_url, tmp_path, monkeypatch):
     """An instance whose master key is a file in its instance folder (no ARCHIVE_MASTER_KEY)."""
     monkeypatch.setenv("ARCHIVE_INSTANCE_PATH", str(tmp_path / "instance"))
     monkeypatch.delenv("ARCHIVE_MASTER_KEY", raising=False)
-    app = create_app({**_config(database_url, tmp_path / "storage"), "MASTER_KEY": None})
+    app = make_app(database_url, tmp_path / "storage", MASTER_KEY=None)
     with app.app_context():
         Keyring.create_file(key_file(app))
-        write_key_check()
-        db.session.commit()
-        ensure_default_departments()
+        ready_archive()
         yield app
         db.session.remove()
         db.engine.dispose()
