@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
 from .enums import Level, Role
-from .errors import AccessDenied
+from .errors import AccessDenied, NotFound
 
 
 class Identity(Protocol):
@@ -147,6 +147,16 @@ class Policy:
     def require(self, identity: Any, action: str, obj: Any = None) -> None:
         if not self.can(identity, action, obj):
             raise AccessDenied(action, obj)
+
+    def fetch(self, identity: Any, action: str, model: Any, obj_id: Any) -> Any:
+        """Load one object to act on. A missing object and a forbidden one end alike: as a 404."""
+        from ..extensions import db
+
+        obj = db.session.get(model, obj_id)
+        if obj is None:
+            raise NotFound("Not found.")
+        self.require(identity, action, obj)
+        return obj
 
     def where(self, identity: Any, action: str, model: Any) -> ColumnElement[bool]:
         """A SQL clause selecting exactly the rows of `model` the identity may `action`."""

@@ -65,14 +65,6 @@ def _max_bytes() -> int:
     return current_app.config["MAX_UPLOAD_MB"] * 1024 * 1024
 
 
-def _get_dossier(identity, dossier_id: int, action: str) -> Dossier:
-    dossier = db.session.get(Dossier, dossier_id)
-    if dossier is None:
-        raise NotFound("Not found.")
-    policy.require(identity, action, dossier)
-    return dossier
-
-
 def _check_metadata(identity, meta: DocumentMetadata) -> None:
     if not meta.title.strip() or not meta.responsible_party.strip():
         raise ValidationError("Title and responsible party are required.")
@@ -105,7 +97,7 @@ class FilingChoices:
 
 
 def filing_choices(identity, dossier_id: int) -> FilingChoices:
-    dossier = _get_dossier(identity, dossier_id, "file_into")
+    dossier = policy.fetch(identity, "file_into", Dossier, dossier_id)
     departments = list(db.session.scalars(sa.select(Department).order_by(Department.id)))
     responsible = departments if identity.has_role(*REGISTER_ROLES) else [
         d for d in departments if d.id == identity.department_id
@@ -145,7 +137,7 @@ def _store(uow: UnitOfWork, checked: CheckedFile) -> dict[str, Any]:
 
 def file_documents(identity, dossier_id: int, meta: DocumentMetadata, uploads: list[Upload]) -> list[Document]:
     """File one document per uploaded file into a dossier, all or nothing."""
-    dossier = _get_dossier(identity, dossier_id, "file_into")
+    dossier = policy.fetch(identity, "file_into", Dossier, dossier_id)
     _check_metadata(identity, meta)
     checked = check_uploads(uploads)
     documents = []
@@ -183,7 +175,7 @@ def file_documents(identity, dossier_id: int, meta: DocumentMetadata, uploads: l
 
 def add_version(identity, document_id: int, upload: Upload, note: str) -> FileVersion:
     """A correction is a new version; the filed original stays as it was, listed below it."""
-    doc = _visible_document(identity, document_id)
+    doc = policy.fetch(identity, "read", Document, document_id)
     policy.require(identity, "edit", doc)
     if not note.strip():
         raise ValidationError("Say why the file is corrected.")
@@ -204,7 +196,7 @@ def add_version(identity, document_id: int, upload: Upload, note: str) -> FileVe
 
 
 def update_metadata(identity, document_id: int, changes: dict[str, Any]) -> Document:
-    doc = _visible_document(identity, document_id)
+    doc = policy.fetch(identity, "read", Document, document_id)
     policy.require(identity, "edit", doc)
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
@@ -231,18 +223,9 @@ def _plain(value: Any) -> Any:
     return value.value if hasattr(value, "value") else value.isoformat() if isinstance(value, date) else value
 
 
-def _visible_document(identity, document_id: int) -> Document:
-    """The document if the identity may read it; otherwise AccessDenied, shown as 404 like a missing one."""
-    doc = db.session.get(Document, document_id)
-    if doc is None:
-        raise NotFound("Not found.")
-    policy.require(identity, "read", doc)
-    return doc
-
-
 def get_document(identity, document_id: int) -> Document:
     """Open a document's page (metadata and versions); the view is audited."""
-    doc = _visible_document(identity, document_id)
+    doc = policy.fetch(identity, "read", Document, document_id)
     with unit_of_work():
         audit.record("document.view", actor=identity, obj=doc, archive_number=doc.archive_number)
     return doc
@@ -291,10 +274,7 @@ class FileToSend:
 
 def open_file(identity, document_id: int, version_no: int | None = None, *, purpose: str = "download") -> FileToSend:
     """Check, audit and commit, then hand back the plaintext as a chunk iterator to stream."""
-    doc = db.session.get(Document, document_id)
-    if doc is None:
-        raise NotFound("Not found.")
-    policy.require(identity, "read_file", doc)
+    doc = policy.fetch(identity, "read_file", Document, document_id)
     stmt = sa.select(FileVersion).where(FileVersion.document_id == doc.id)
     stmt = stmt.where(FileVersion.version == version_no) if version_no else stmt.order_by(FileVersion.version.desc())
     version = db.session.scalars(stmt.limit(1)).first()
@@ -346,7 +326,7 @@ def _first_page_png(chunks: Iterator[bytes]) -> bytes:
 
 def dossier_documents(identity, dossier_id: int, page: int = 1, per_page: int | None = None):
     """The documents of a dossier that the identity may read, grouped by category, newest first."""
-    dossier = _get_dossier(identity, dossier_id, "read")
+    dossier = policy.fetch(identity, "read", Dossier, dossier_id)
     stmt = (
         sa.select(Document)
         .where(Document.dossier_id == dossier.id, policy.where(identity, "read", Document))

@@ -40,11 +40,7 @@ def list_projects(identity) -> list[Project]:
 
 
 def get_project(identity, project_id: int) -> Project:
-    project = db.session.get(Project, project_id)
-    if project is None:
-        raise NotFound("Not found.")
-    policy.require(identity, "read", project)
-    return project
+    return policy.fetch(identity, "read", Project, project_id)
 
 
 def create_project(identity, code: str, name: str, address: str = "") -> Project:
@@ -278,10 +274,7 @@ def list_dossiers(identity, *, project_id: int | None = None, q: str = "", page:
 
 
 def get_dossier(identity, dossier_id: int, *, audited: bool = True) -> Dossier:
-    dossier = db.session.get(Dossier, dossier_id)
-    if dossier is None:
-        raise NotFound("Not found.")
-    policy.require(identity, "read", dossier)
+    dossier = policy.fetch(identity, "read", Dossier, dossier_id)
     if audited:
         with unit_of_work():
             audit.record("dossier.view", actor=identity, obj=dossier, archive_number=dossier.archive_number)
