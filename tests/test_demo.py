@@ -71,7 +71,7 @@ def test_demo_loads_a_realistic_archive(runner):
     contract = db.session.scalar(sa.select(Document).join(FileVersion).where(
         FileVersion.media_type == PDF, Document.category == Category.QY).limit(1))
     sent = documents.open_file(head, contract.id)
-    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(b"".join(sent.chunks))).pages)
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(sent.stream.read())).pages)
     heading = contract.title.split("（")[0]
     assert re.fullmatch(r"[\u4e00-\u9fff]+", heading)
     assert heading in text and "丽景苑" in text

@@ -5,7 +5,7 @@ import hashlib
 import io
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Any, BinaryIO, Iterator
+from typing import Any, BinaryIO
 
 import sqlalchemy as sa
 from flask import current_app
@@ -269,25 +269,25 @@ class FileToSend:
     media_type: str
     size: int
     sha256: str
-    chunks: Iterator[bytes]
+    stream: BinaryIO  # the decrypted content, read lazily segment by segment
 
 
 def open_file(identity, document_id: int, version_no: int | None = None, *, purpose: str = "download") -> FileToSend:
-    """Check, audit and commit, then hand back the plaintext as a chunk iterator to stream."""
+    """Check, audit and commit, then open the plaintext as a stream to send."""
     doc = policy.fetch(identity, "read_file", Document, document_id)
     stmt = sa.select(FileVersion).where(FileVersion.document_id == doc.id)
     stmt = stmt.where(FileVersion.version == version_no) if version_no else stmt.order_by(FileVersion.version.desc())
     version = db.session.scalars(stmt.limit(1)).first()
     if version is None:
         raise NotFound("Not found.")
-    chunks = blob_store().iter_plaintext(version.blob_id, version.key_id, version.wrapped_key)
-    to_send = FileToSend(doc.id, version.version, version.filename, version.media_type, version.plain_size,
-                         version.plain_sha256, chunks)
+    sealed = (version.blob_id, version.key_id, version.wrapped_key)
+    described = (doc.id, version.version, version.filename, version.media_type, version.plain_size,
+                 version.plain_sha256)
     with unit_of_work():
         audit.record(
             f"document.{purpose}", actor=identity, obj=doc, archive_number=doc.archive_number, version=version.version
         )
-    return to_send
+    return FileToSend(*described, stream=blob_store().open(*sealed))
 
 
 PREVIEW_MAX_SIDE = 2000  # pixels: enough to read a scanned page, small enough to send quickly
@@ -298,20 +298,18 @@ def preview_file(identity, document_id: int, version_no: int | None = None) -> F
     to_send = open_file(identity, document_id, version_no, purpose="preview")
     if to_send.media_type != TIFF:
         return to_send
-    png = _first_page_png(to_send.chunks)
+    with to_send.stream:
+        png = _first_page_png(to_send.stream)
     return replace(
         to_send, filename=to_send.filename.rsplit(".", 1)[0] + ".png", media_type=PNG, size=len(png),
-        sha256=hashlib.sha256(png).hexdigest(), chunks=iter([png]),
+        sha256=hashlib.sha256(png).hexdigest(), stream=io.BytesIO(png),
     )
 
 
-def _first_page_png(chunks: Iterator[bytes]) -> bytes:
+def _first_page_png(stream: BinaryIO) -> bytes:
     # Pillow needs random access to a TIFF's page directory. The plaintext stays in memory (never on
     # disk), bounded by the upload limit the file passed when it was filed.
-    tiff = io.BytesIO()
-    for chunk in chunks:
-        tiff.write(chunk)
-    tiff.seek(0)
+    tiff = io.BytesIO(stream.read())
     try:
         with Image.open(tiff) as image:
             image.seek(0)

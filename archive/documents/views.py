@@ -1,13 +1,9 @@
 """Filing into a dossier, the document page, downloads and previews, and the metadata search."""
 from __future__ import annotations
 
-import unicodedata
-from urllib.parse import quote
-
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _, ngettext
 from flask_login import current_user, login_required
-from werkzeug.datastructures import Headers
 
 from ..core.errors import ValidationError
 from ..core.web import error_text
@@ -99,37 +95,29 @@ def add_version(document_id: int):
     return _document_page(document_id, version_form=form, error=error, status=400)
 
 
-def _filename_options(filename: str) -> dict[str, str]:
-    """Content-Disposition options that keep a Chinese file name (RFC 6266 / RFC 5987), as send_file does."""
-    try:
-        filename.encode("ascii")
-    except UnicodeEncodeError:
-        fallback = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode("ascii")
-        return {"filename": fallback or "download", "filename*": "UTF-8''" + quote(filename, safe="!#$&+-.^_`|~")}
-    return {"filename": filename}
-
-
-def _send(to_send: services.FileToSend, kind: str) -> Response:
-    """Stream the decrypted chunks: a large scan never sits in memory, and no copy is cached."""
-    headers = Headers()
-    headers.set("Content-Disposition", kind, **_filename_options(to_send.filename))
-    headers["Content-Length"] = str(to_send.size)
-    headers["Cache-Control"] = "private, no-store"
-    return Response(to_send.chunks, mimetype=to_send.media_type, headers=headers, direct_passthrough=True)
+def _send(to_send: services.FileToSend, *, as_attachment: bool) -> Response:
+    """Stream the decrypted file (a large scan never sits in memory); no copy may be cached."""
+    response = send_file(
+        to_send.stream, mimetype=to_send.media_type, as_attachment=as_attachment,
+        download_name=to_send.filename, conditional=False, etag=False, max_age=0,
+    )
+    response.content_length = to_send.size
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.get("/documents/<int:document_id>/download")
 @login_required
 def download(document_id: int):
     version = request.args.get("version", type=int)
-    return _send(services.open_file(current_user, document_id, version, purpose="download"), "attachment")
+    return _send(services.open_file(current_user, document_id, version, purpose="download"), as_attachment=True)
 
 
 @bp.get("/documents/<int:document_id>/preview")
 @login_required
 def preview(document_id: int):
     version = request.args.get("version", type=int)
-    return _send(services.preview_file(current_user, document_id, version), "inline")
+    return _send(services.preview_file(current_user, document_id, version), as_attachment=False)
 
 
 @bp.get("/search")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -22,6 +23,7 @@ from ..extensions import db
 from ..storage import Keyring
 from ..units.models import Customer
 
+COPY_BUFFER = 1024 * 1024
 CUSTOMER_SEALED = (("id_number_sealed", "customer.id_number"), ("phone_sealed", "customer.phone"))
 
 
@@ -164,13 +166,10 @@ def export_document(username: str, archive_number: str, output: Path, version_no
             audit.record("access.denied", actor=user, object_type="document", object_id=archive_number,
                          outcome=audit.DENIED, attempted="export")
         raise NotVisible(archive_number) from None
-    written = 0
     tmp = output.with_name(output.name + ".part")
-    with open(tmp, "wb") as fh:
-        for chunk in to_send.chunks:
-            fh.write(chunk)
-            written += len(chunk)
+    with to_send.stream as source, open(tmp, "wb") as fh:
+        shutil.copyfileobj(source, fh, COPY_BUFFER)
         fh.flush()
         os.fsync(fh.fileno())
     tmp.replace(output)
-    return written
+    return to_send.size
