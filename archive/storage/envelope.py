@@ -22,7 +22,7 @@ import struct
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import BinaryIO, NoReturn
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -49,6 +49,8 @@ def _key_binding(blob_id: str) -> bytes:
 
 
 def _segment_nonce(prefix: bytes, index: int, last: bool) -> bytes:
+    if index >= _MAX_SEGMENTS:
+        raise StorageError("too many segments for one blob")
     return prefix + index.to_bytes(4, "big") + (b"\x01" if last else b"\x00")
 
 
@@ -82,6 +84,10 @@ class VerifyResult:
     @property
     def ok(self) -> bool:
         return self.status is VerifyStatus.OK
+
+    def __str__(self) -> str:
+        text = f"blob {self.blob_id}: {self.status.value}"
+        return f"{text} ({self.detail})" if self.detail else text
 
 
 class EnvelopeStore:
@@ -143,11 +149,12 @@ class EnvelopeStore:
         return digest.hexdigest()
 
     def verify(
-        self, blob_id: str, key_id: str, wrapped_key: bytes, plain_sha256: str, cipher_sha256: str
+        self, blob_id: str, key_id: str, wrapped_key: bytes, plain_sha256: str | None, cipher_sha256: str
     ) -> VerifyResult:
         """Check a blob in one pass; the first failing check, in the order of VerifyStatus, is reported.
 
-        KeyringError (e.g. an unknown key id) propagates: it is a configuration fault, not damage.
+        With plain_sha256=None only the stored bytes are checked, without any key.  KeyringError
+        (e.g. an unknown key id) propagates: it is a configuration fault, not damage.
         """
         cipher_digest, plain_digest = hashlib.sha256(), hashlib.sha256()
         failure: BlobIntegrityError | None = None
@@ -157,12 +164,13 @@ class EnvelopeStore:
             return VerifyResult(blob_id, VerifyStatus.MISSING, str(exc))
         with raw:
             hashing_raw = _HashingReader(raw, cipher_digest)
-            try:
-                reader = _OpeningReader(hashing_raw, self._unwrap(blob_id, key_id, wrapped_key), blob_id)
-                while segment := reader.next_segment():
-                    plain_digest.update(segment)
-            except BlobIntegrityError as exc:
-                failure = exc
+            if plain_sha256 is not None:
+                try:
+                    reader = _OpeningReader(hashing_raw, self._unwrap(blob_id, key_id, wrapped_key), blob_id)
+                    while segment := reader.next_segment():
+                        plain_digest.update(segment)
+                except BlobIntegrityError as exc:
+                    failure = exc
             # Hash whatever decryption left unread, so stored-byte damage is told apart.
             _drain(hashing_raw, DEFAULT_SEGMENT_SIZE)
         if cipher_digest.hexdigest() != cipher_sha256:
@@ -170,7 +178,7 @@ class EnvelopeStore:
             return VerifyResult(blob_id, VerifyStatus.CIPHER_MISMATCH, detail)
         if failure is not None:
             return VerifyResult(blob_id, VerifyStatus.DECRYPT_FAILED, str(failure))
-        if plain_digest.hexdigest() != plain_sha256:
+        if plain_sha256 is not None and plain_digest.hexdigest() != plain_sha256:
             detail = f"expected {plain_sha256}, plaintext hashes to {plain_digest.hexdigest()}"
             return VerifyResult(blob_id, VerifyStatus.PLAIN_MISMATCH, detail)
         return VerifyResult(blob_id, VerifyStatus.OK)
@@ -204,7 +212,7 @@ class _SealingReader(io.RawIOBase):
 
     readinto() seals whole segments straight into the caller's buffer when they fit, so a
     backend reading with a buffer of a segment or more never copies ciphertext.  The plaintext
-    is hashed on a worker thread (hashlib releases the GIL) while this thread reads, encrypts
+    is hashed on a worker thread (hashlib and encrypt_into release the GIL) while this thread reads, encrypts
     and the backend hashes and writes the ciphertext: the two digests use both cores.
     """
 
@@ -275,8 +283,6 @@ class _SealingReader(io.RawIOBase):
     def _seal(self, destination: memoryview, last: bool) -> None:
         assert self._current is not None
         slot, length = self._current
-        if self._index >= _MAX_SEGMENTS:
-            raise StorageError("content too large for the segment counter")
         nonce = _segment_nonce(self._nonce_prefix, self._index, last)
         self._aead.encrypt_into(nonce, self._plain[slot][:length], self._header, destination)
         self._index += 1
@@ -352,8 +358,10 @@ class _OpeningReader(io.RawIOBase):
         if not out:
             return 0
         if not self._unread:
-            if len(out) >= self.segment_size:
-                return self._open_segment(out) if not self._finished else 0
+            if self._finished:
+                return 0
+            if len(out) >= self.segment_size:  # decrypt straight into the caller's buffer
+                return self._open_segment(out)
             self._unread = self.next_segment()
         count = min(len(out), len(self._unread))
         out[:count] = self._unread[:count]
@@ -374,7 +382,7 @@ class _OpeningReader(io.RawIOBase):
         full = self.segment_size + TAG_SIZE
         available = self._carried + read_full(self._raw, self._cipher[self._carried :])
         last = available <= full
-        if available < TAG_SIZE or self._index >= _MAX_SEGMENTS:
+        if available < TAG_SIZE:
             self._fail("content truncated: the final segment is missing")
         length = (available if last else full) - TAG_SIZE
         target = destination[:length]
@@ -392,7 +400,7 @@ class _OpeningReader(io.RawIOBase):
         self._index += 1
         return length
 
-    def _fail(self, reason: str) -> None:
+    def _fail(self, reason: str) -> NoReturn:
         self._failure = BlobIntegrityError(self._blob_id, self._index, reason)
         raise self._failure
 

@@ -141,7 +141,7 @@ class Keyring:
         """Load a key file, refusing one that group or others could read or write."""
         path = Path(path)
         try:
-            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+            fd = os.open(path, os.O_RDONLY)
         except FileNotFoundError:
             raise KeyFileMissing(
                 f"master key file {path} does not exist; create it or set {ENV_VAR}"
