@@ -64,6 +64,7 @@ def _import_models() -> None:
     from .auth import models as _auth  # noqa: F401
     from .core import models as _core  # noqa: F401
     from .documents import models as _documents  # noqa: F401
+    from .search import models as _search  # noqa: F401
     from .units import models as _units  # noqa: F401
 
 
@@ -80,9 +81,10 @@ def _register_blueprints(app: Flask) -> None:
     from .audit.views import bp as audit_bp
     from .auth.views import admin_bp, bp as auth_bp
     from .documents.views import bp as documents_bp
+    from .search.views import bp as search_bp
     from .units.views import bp as units_bp
 
-    for bp in (auth_bp, admin_bp, units_bp, documents_bp, audit_bp):
+    for bp in (auth_bp, admin_bp, units_bp, documents_bp, search_bp, audit_bp):
         app.register_blueprint(bp)
 
 

@@ -54,6 +54,10 @@ def register_commands(app: Flask) -> None:
     from .demo import demo
 
     app.cli.add_command(demo)
+    from .search import cli as search_cli
+
+    app.cli.add_command(search_cli.worker)
+    app.cli.add_command(search_cli.text)
 
 
 @click.command()

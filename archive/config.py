@@ -44,6 +44,18 @@ class Defaults:
     SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True}
     HOST = "127.0.0.1"
     PORT = 5000
+    # Text extraction and search (archive/search)
+    QUEUE_URL: str | None = None  # unset: an SQLite queue at <STORAGE_DIR>/queue.db; redis://host:port/db: Redis
+    QUEUE_IMMEDIATE = False  # run tasks at once in the queueing process (tests, debugging)
+    # chi_sim read our Chinese scans' prose better than chi_sim+eng and is ~30% faster; chi_sim+eng keeps more
+    # hyphenated identifiers (HT-2023-0158) intact (README, OCR figures).
+    OCR_LANG = "chi_sim"
+    TESSERACT_CMD = "tesseract"
+    TEXT_MAX_ATTEMPTS = 3
+    TEXT_RETRY_DELAY = 60.0  # seconds before a failed extraction is tried again
+    TEXT_LEASE_SECONDS = 300.0  # a lease older than this means its worker died: the file is queued again
+    INDEX_DIR: str | None = None  # unset: <STORAGE_DIR>/index
+    INDEX_LEVEL_A_CONTENT = False  # level-A documents are indexed by metadata only unless this is set
 
 
 # name (without the ARCHIVE_ prefix) -> (config key, parser)
@@ -63,6 +75,15 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "DEFAULT_LOCALE": ("BABEL_DEFAULT_LOCALE", str),
     "HOST": ("HOST", str),
     "PORT": ("PORT", int),
+    "QUEUE_URL": ("QUEUE_URL", str),
+    "QUEUE_IMMEDIATE": ("QUEUE_IMMEDIATE", _bool),
+    "OCR_LANG": ("OCR_LANG", str),
+    "TESSERACT_CMD": ("TESSERACT_CMD", str),
+    "TEXT_MAX_ATTEMPTS": ("TEXT_MAX_ATTEMPTS", int),
+    "TEXT_RETRY_DELAY": ("TEXT_RETRY_DELAY", float),
+    "TEXT_LEASE_SECONDS": ("TEXT_LEASE_SECONDS", float),
+    "INDEX_DIR": ("INDEX_DIR", str),
+    "INDEX_LEVEL_A_CONTENT": ("INDEX_LEVEL_A_CONTENT", _bool),
 }
 
 

@@ -7,6 +7,8 @@ have a need to know (own department, in the knowledge scope, or a cross-departme
 from __future__ import annotations
 
 import hashlib
+import json
+import re
 import shutil
 from itertools import product
 
@@ -23,6 +25,8 @@ CLEARANCES = [Level.C, Level.B, Level.A]
 LEVELS = [Level.C, Level.B, Level.A]
 # The users all belong to SALES; the document is SALES's own, FIN's, or FIN's with SALES in its scope.
 RELATIONS = {"own": ("SALES", ()), "other": ("FIN", ()), "scope": ("FIN", ("SALES",))}
+# A word found in one document's text only (characters used nowhere else), for the full-text search path.
+UNIQUE_WORDS = dict(zip(product(LEVELS, RELATIONS), ["琥珀", "翡翠", "玛瑙", "珊瑚", "琉璃", "麒麟", "凤凰", "鸳鸯", "蝴蝶"]))
 
 
 def expected_visible(role: Role, clearance: Level, level: Level, relation: str) -> bool:
@@ -30,6 +34,10 @@ def expected_visible(role: Role, clearance: Level, level: Level, relation: str) 
     cross_department = role in (Role.ARCHIVIST, Role.ARCHIVE_HEAD, Role.COMPLIANCE)
     need_to_know = cross_department or relation in ("own", "scope")
     return reads_dossiers and clearance.rank >= level.rank and need_to_know
+
+
+def _search_total(html: str) -> int:
+    return int(re.search(r'id="total">\D*(\d+)', html).group(1))
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +50,8 @@ def world(migrated_database, tmp_path_factory):
     else:
         shutil.copyfile(sa.make_url(migrated_database).database, tmp / "matrix.db")
         url = f"sqlite:///{tmp / 'matrix.db'}"
-    app = make_app(url, tmp / "storage")
+    # The queue runs each task at once: filing → text → index, so full-text search sees every document.
+    app = make_app(url, tmp / "storage", QUEUE_IMMEDIATE=True, INDEX_LEVEL_A_CONTENT=True)
     with app.app_context():
         ready_archive()
         factory = Factory(app)
@@ -50,7 +59,8 @@ def world(migrated_database, tmp_path_factory):
         documents, contents = {}, {}
         for level, relation in product(LEVELS, RELATIONS):
             department, scope = RELATIONS[relation]
-            content = make_pdf(f"{level.value}-{relation} 认购书")
+            content = make_pdf(f"{level.value}-{relation} 认购书", f"押金 {UNIQUE_WORDS[(level, relation)]}",
+                               "本文件由置业公司档案室归档保存，仅供经授权的人员在工作需要时查阅使用。")
             doc = factory.document(dossier, level=level, department=department, scope_departments=scope,
                                    title=f"认购书 {level.value} {relation}", content=content)
             documents[(level, relation)] = (doc.id, doc.archive_number)
@@ -90,6 +100,27 @@ def test_every_path_agrees(world, role, clearance, level, relation, tmp_path):
         assert hashlib.sha256(download.get_data()).hexdigest() == contents[doc_id]
     preview = client.get(f"/documents/{doc_id}/preview")
     assert preview.status_code == (200 if visible else 404), "preview"
+
+    # Full-text search: the document's own word finds it exactly when it is visible, and nothing on the
+    # page (count, facets, pages) nor a suggestion changes when it is not.
+    word = UNIQUE_WORDS[(level, relation)]
+    if role is Role.ADMIN:  # the administrator does not read dossiers (三员分立): no search at all
+        assert client.get("/find", query_string={"q": word}).status_code == 403, "full-text search"
+        assert client.get("/find/suggest", query_string={"q": number}).status_code == 403, "autocomplete"
+        cli = app.test_cli_runner().invoke(args=["search", word, "--user", username, "--json"])
+        assert cli.exit_code == 1, "CLI search"
+    else:
+        found = client.get("/find", query_string={"q": word}).get_data(as_text=True)
+        assert (link in found) is visible, "full-text search"
+        assert _search_total(found) == (1 if visible else 0), "search count"
+        assert ("category=XS" in found) is visible, "search facets"
+        suggestions = client.get("/find/suggest", query_string={"q": number}).get_json()
+        assert (number in [s["text"] for s in suggestions]) is visible, "autocomplete"
+        everything = client.get("/find", query_string={"q": "押金"}).get_data(as_text=True)
+        readable = sum(expected_visible(role, clearance, lvl, rel) for lvl, rel in product(LEVELS, RELATIONS))
+        assert _search_total(everything) == readable, "search total"
+        cli = app.test_cli_runner().invoke(args=["search", word, "--user", username, "--json"])
+        assert json.loads(cli.output)["total"] == (1 if visible else 0), "CLI search"
 
     out = tmp_path / "export.pdf"
     result = app.test_cli_runner().invoke(args=["documents", "get", number, "--as", username, "-o", str(out)])

@@ -20,6 +20,8 @@ from ..core.keys import blob_store
 from ..core.permissions import policy
 from ..core.uow import UnitOfWork, unit_of_work
 from ..extensions import db
+from ..search.indexing import schedule_index
+from ..search.textstore import queue_extraction
 from ..units.models import Building, Customer, Dossier, Occupancy, Unit
 from .ingest import PNG, TIFF, CheckedFile, check_file
 from .models import Document, FileVersion, KnowledgeScope
@@ -164,6 +166,7 @@ def file_documents(identity, dossier_id: int, meta: DocumentMetadata, uploads: l
             version = FileVersion(document_id=doc.id, version=1, uploaded_by_id=identity.id, **_store(uow, item))
             db.session.add(version)
             db.session.flush()
+            queue_extraction(uow, version)
             audit.record(
                 "document.upload", actor=identity, obj=doc, archive_number=number, filename=version.filename,
                 media_type=version.media_type, size=version.plain_size, sha256=version.plain_sha256,
@@ -188,6 +191,7 @@ def add_version(identity, document_id: int, upload: Upload, note: str) -> FileVe
         )
         db.session.add(version)
         db.session.flush()
+        queue_extraction(uow, version)
         audit.record(
             "document.version", actor=identity, obj=doc, version=version.version, filename=version.filename,
             sha256=version.plain_sha256, note=version.note,
@@ -201,7 +205,7 @@ def update_metadata(identity, document_id: int, changes: dict[str, Any]) -> Docu
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValidationError("These fields cannot be edited here: %(fields)s", fields=", ".join(sorted(unknown)))
-    with unit_of_work():
+    with unit_of_work() as uow:
         diff = {}
         for name, new in changes.items():
             old = getattr(doc, name)
@@ -216,6 +220,7 @@ def update_metadata(identity, document_id: int, changes: dict[str, Any]) -> Docu
             raise ValidationError("The retention period cannot be shorter than the schedule for this category.")
         if diff:
             audit.record("document.update", actor=identity, obj=doc, changes=diff)
+            uow.after_commit(lambda: schedule_index(document_id))
     return doc
 
 

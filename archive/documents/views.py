@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 
 from ..core.errors import ValidationError
 from ..core.web import error_text
+from ..search import textstore
 from . import services
 from .forms import EditForm, SearchForm, UploadForm, VersionForm
 
@@ -51,6 +52,7 @@ def _document_page(document_id: int, *, edit_form: EditForm | None = None,
         doc=page.document,
         edit_form=edit_form or EditForm.for_document(page.document),
         version_form=version_form or VersionForm(formdata=None),
+        text=textstore.text_state(current_user, page.document),
         error=error,
     ), status
 
@@ -93,6 +95,14 @@ def add_version(document_id: int):
                   "success")
             return redirect(url_for(".document", document_id=document_id))
     return _document_page(document_id, version_form=form, error=error, status=400)
+
+
+@bp.post("/documents/<int:document_id>/text/requeue")
+@login_required
+def requeue_text(document_id: int):
+    textstore.requeue_document(current_user, document_id)
+    flash(_("The text of this document will be read again."), "success")
+    return redirect(url_for(".document", document_id=document_id))
 
 
 def _send(to_send: services.FileToSend, *, as_attachment: bool) -> Response:

@@ -20,6 +20,7 @@ from ..core.uow import unit_of_work
 from ..documents import services as documents
 from ..documents.models import FileVersion
 from ..extensions import db
+from ..search import textstore
 from ..storage import Keyring
 from ..units.models import Customer
 
@@ -63,6 +64,9 @@ def verify_blobs(*, decrypt: bool, progress: Callable[[int], None], batch: int =
                 report.checked += 1
             progress(report.checked)
         last_id = versions[-1].id
+    text_ids, text_problems = textstore.verify_blobs(decrypt=decrypt)
+    referenced |= text_ids
+    report.problems += text_problems
     report.orphans = [blob_id for blob_id in store.backend.iter_ids() if blob_id not in referenced]
     with unit_of_work():
         audit.record("verify.fixity", actor=SYSTEM, checked=report.checked, failed=len(report.problems),
@@ -81,7 +85,7 @@ def _sealed_with(key_id: str) -> int:
         db.session.scalar(sa.select(sa.func.count()).where(getattr(Customer, column).contains(f".{key_id}.")))
         for column, _context in CUSTOMER_SEALED
     )
-    return data_keys + values
+    return data_keys + values + textstore.sealed_with(key_id)
 
 
 def key_usage() -> list[tuple[str, bool, int]]:
@@ -119,6 +123,7 @@ def reseal_all(batch: int = 500) -> int:
             for version in versions:
                 version.key_id, version.wrapped_key = store.rewrap(version.blob_id, version.key_id, version.wrapped_key)
                 count += 1
+    count += textstore.reseal(ring.current_key_id)
     with unit_of_work():
         for customer in db.session.scalars(sa.select(Customer)):
             for column, context in CUSTOMER_SEALED:
