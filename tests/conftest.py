@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import os
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -113,24 +114,35 @@ def _reset_postgres(url: str) -> None:
     engine.dispose()
 
 
-@pytest.fixture
-def database_url(migrated_database, tmp_path) -> str:
+def fresh_database(migrated_database: str, directory: Path) -> str:
+    """An empty database at the newest schema: a copy of the SQLite template, or the PostgreSQL one emptied."""
     if POSTGRES_URL:
         _reset_postgres(migrated_database)
         return migrated_database
-    copy = tmp_path / "archive.db"
+    copy = directory / "archive.db"
     shutil.copyfile(sa.make_url(migrated_database).database, copy)
     return f"sqlite:///{copy}"
 
 
-@pytest.fixture
-def app(database_url, tmp_path):
-    app = make_app(database_url, tmp_path / "storage")
+@contextmanager
+def running(app):
+    """The app's context for a test: a ready archive on entry, connections closed on exit."""
     with app.app_context():
         ready_archive()
         yield app
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture
+def database_url(migrated_database, tmp_path) -> str:
+    return fresh_database(migrated_database, tmp_path)
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    with running(make_app(database_url, tmp_path / "storage")) as app:
+        yield app
 
 
 @pytest.fixture

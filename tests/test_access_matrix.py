@@ -9,15 +9,12 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import shutil
 from itertools import product
 
 import pytest
-import sqlalchemy as sa
 
 from archive.core.enums import Level, Role
-from archive.extensions import db
-from tests.conftest import POSTGRES_URL, _reset_postgres, make_app, ready_archive
+from tests.conftest import fresh_database, make_app, running
 from tests.factories import Factory, make_pdf
 
 ROLES = [Role.CLERK, Role.DEPT_HEAD, Role.ARCHIVIST, Role.ARCHIVE_HEAD, Role.COMPLIANCE, Role.ADMIN]
@@ -44,16 +41,10 @@ def _search_total(html: str) -> int:
 def world(migrated_database, tmp_path_factory):
     """One archive holding a document per level × relation and a user per role × clearance."""
     tmp = tmp_path_factory.mktemp("matrix")
-    if POSTGRES_URL:
-        _reset_postgres(migrated_database)
-        url = migrated_database
-    else:
-        shutil.copyfile(sa.make_url(migrated_database).database, tmp / "matrix.db")
-        url = f"sqlite:///{tmp / 'matrix.db'}"
     # The queue runs each task at once: filing → text → index, so full-text search sees every document.
-    app = make_app(url, tmp / "storage", QUEUE_IMMEDIATE=True, INDEX_LEVEL_A_CONTENT=True)
-    with app.app_context():
-        ready_archive()
+    app = make_app(fresh_database(migrated_database, tmp), tmp / "storage", QUEUE_IMMEDIATE=True,
+                   INDEX_LEVEL_A_CONTENT=True)
+    with running(app):
         factory = Factory(app)
         dossier = factory.dossier()
         documents, contents = {}, {}
@@ -73,8 +64,6 @@ def world(migrated_database, tmp_path_factory):
             assert factory.login(client, name).status_code == 302
             users[(role, clearance)], clients[name] = name, client
         yield app, dossier.id, documents, contents, users, clients
-        db.session.remove()
-        db.engine.dispose()
 
 
 @pytest.mark.parametrize("role,clearance", list(product(ROLES, CLEARANCES)), ids=lambda v: v.value)

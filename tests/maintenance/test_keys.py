@@ -13,7 +13,7 @@ from archive.extensions import db
 from archive.storage import Keyring
 from archive.units import services as units
 from archive.units.models import Customer
-from tests.conftest import TEST_MASTER_KEY, _config, make_app, ready_archive
+from tests.conftest import TEST_MASTER_KEY, _config, make_app, running
 from tests.factories import make_pdf
 
 ID_NUMBER = "44030519850101123X"
@@ -25,12 +25,9 @@ def app(database_url, tmp_path, monkeypatch):
     monkeypatch.setenv("ARCHIVE_INSTANCE_PATH", str(tmp_path / "instance"))
     monkeypatch.delenv("ARCHIVE_MASTER_KEY", raising=False)
     app = make_app(database_url, tmp_path / "storage", MASTER_KEY=None)
-    with app.app_context():
-        Keyring.create_file(key_file(app))
-        ready_archive()
+    Keyring.create_file(key_file(app))
+    with running(app):
         yield app
-        db.session.remove()
-        db.engine.dispose()
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from archive.extensions import db
-from tests.conftest import make_app, ready_archive
+from tests.conftest import make_app, running
 
 # One Redis database per pytest-xdist worker (15, 14, …), so parallel runs never empty each other's queue.
 REDIS_BASE_URL = os.environ.get("ARCHIVE_TEST_REDIS_URL", "redis://127.0.0.1:6379")
@@ -25,12 +25,8 @@ def in_ci() -> bool:
 @pytest.fixture
 def app(database_url, tmp_path):
     """The app of tests/conftest.py, with every task (text extraction, indexing) run at once where it is queued."""
-    app = make_app(database_url, tmp_path / "storage", QUEUE_IMMEDIATE=True)
-    with app.app_context():
-        ready_archive()
+    with running(make_app(database_url, tmp_path / "storage", QUEUE_IMMEDIATE=True)) as app:
         yield app
-        db.session.remove()
-        db.engine.dispose()
 
 
 @pytest.fixture

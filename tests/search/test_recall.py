@@ -9,20 +9,17 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
 from datetime import date
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
 from archive.auth import services as auth
 from archive.core.enums import Category, CustomerKind, Level, OccupancyRole, Role
 from archive.documents import services as documents
-from archive.extensions import db
 from archive.search import services as search
 from archive.units import services as units
-from tests.conftest import POSTGRES_URL, _reset_postgres, make_app, ready_archive
+from tests.conftest import fresh_database, make_app, running
 from tests.factories import Factory, make_pdf
 
 DATA = json.loads((Path(__file__).parent / "data" / "queries.json").read_text(encoding="utf-8"))
@@ -65,21 +62,12 @@ def build_corpus(archivist) -> dict[str, int]:
 @pytest.fixture(scope="module")
 def corpus(migrated_database, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("recall")
-    if POSTGRES_URL:
-        _reset_postgres(migrated_database)
-        url = migrated_database
-    else:
-        shutil.copyfile(sa.make_url(migrated_database).database, tmp / "recall.db")
-        url = f"sqlite:///{tmp / 'recall.db'}"
-    app = make_app(url, tmp / "storage", QUEUE_IMMEDIATE=True)
-    with app.app_context():
-        ready_archive()
+    app = make_app(fresh_database(migrated_database, tmp), tmp / "storage", QUEUE_IMMEDIATE=True)
+    with running(app):
         factory = Factory(app)
         ids = build_corpus(factory.archivist)
         reader = factory.user("recall-reader", roles=(Role.ARCHIVIST,), department="GMO", clearance=Level.C)
         yield app, ids, reader
-        db.session.remove()
-        db.engine.dispose()
 
 
 def test_labelled_queries_find_every_expected_document(corpus, capsys):

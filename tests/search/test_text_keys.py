@@ -9,7 +9,7 @@ from archive.extensions import db
 from archive.search import textstore
 from archive.search.models import ExtractedText
 from archive.storage import Keyring
-from tests.conftest import make_app, ready_archive
+from tests.conftest import make_app, running
 from tests.factories import make_pdf
 
 
@@ -18,12 +18,9 @@ def app(database_url, tmp_path, monkeypatch):
     """Tasks run at once, and the master key is a file that can be rotated (no ARCHIVE_MASTER_KEY)."""
     monkeypatch.setenv("ARCHIVE_INSTANCE_PATH", str(tmp_path / "instance"))
     app = make_app(database_url, tmp_path / "storage", MASTER_KEY=None, QUEUE_IMMEDIATE=True)
-    with app.app_context():
-        Keyring.create_file(key_file(app))
-        ready_archive()
+    Keyring.create_file(key_file(app))
+    with running(app):
         yield app
-        db.session.remove()
-        db.engine.dispose()
 
 
 def test_text_keys_are_resealed_so_the_old_master_key_can_be_retired(app, factory):
