@@ -18,6 +18,11 @@ def index_document(document_id: int) -> None:
 
 
 @huey.task(retries=RETRIES, retry_delay=RETRY_DELAY)
+def index_unit(unit_id: int) -> None:
+    indexing.index_unit_now(unit_id)
+
+
+@huey.task(retries=RETRIES, retry_delay=RETRY_DELAY)
 def delete_document(document_id: int) -> None:
     indexing.backend().delete([document_id])
 

@@ -44,6 +44,13 @@ def schedule_index(document_id: int) -> None:
     index_document(document_id)
 
 
+def schedule_unit_index(unit_id: int) -> None:
+    """Queue reindexing of a unit's documents: their entries carry the unit's owners and tenants."""
+    from .index_tasks import index_unit
+
+    index_unit(unit_id)
+
+
 def schedule_rebuild() -> None:
     from .index_tasks import rebuild_index
 
@@ -138,6 +145,14 @@ def index_now(document_id: int) -> None:
         target.delete([document_id])
     if target.take_rebuild_request():  # the index was missing or damaged: it holds only this entry now
         schedule_rebuild()
+
+
+def index_unit_now(unit_id: int) -> None:
+    ids = list(db.session.scalars(
+        sa.select(Document.id).join(Dossier, Document.dossier_id == Dossier.id).where(Dossier.unit_id == unit_id)))
+    target = backend()
+    for start in range(0, len(ids), BATCH):
+        target.upsert(entries(_load(ids[start:start + BATCH])))
 
 
 def _all_ids(batch: int) -> Iterator[list[int]]:

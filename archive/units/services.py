@@ -20,6 +20,7 @@ from ..core.uow import unit_of_work
 from ..documents import services as document_services
 from ..documents.numbering import dossier_number, litigation_number
 from ..extensions import db
+from ..search.indexing import schedule_unit_index
 from .models import Building, Customer, Dossier, DossierLink, Occupancy, Project, Unit
 
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*$")
@@ -206,13 +207,15 @@ def add_occupancy(identity, dossier_id: int, customer_id: int, role: OccupancyRo
     customer = db.session.get(Customer, customer_id)
     if customer is None or dossier.unit_id is None:
         raise ValidationError("Choose a registered customer for a unit's dossier.")
-    with unit_of_work():
+    with unit_of_work() as uow:
         occupancy = Occupancy(unit_id=dossier.unit_id, customer_id=customer.id, role=role, start_date=start)
         db.session.add(occupancy)
         db.session.flush()
         audit.record("occupancy.start", actor=identity, obj=dossier, customer=customer.name, role=role.value,
                      start=start.isoformat())
         _link_same_customer(identity, dossier, customer)
+        unit_id = dossier.unit_id
+        uow.after_commit(lambda: schedule_unit_index(unit_id))
     return occupancy
 
 
@@ -237,8 +240,10 @@ def end_occupancy(identity, occupancy_id: int, end: date) -> Occupancy:
     policy.require(identity, "register_occupancy", occupancy.unit.dossier)
     if end < occupancy.start_date:
         raise ValidationError("The end date is before the start date.")
-    with unit_of_work():
+    with unit_of_work() as uow:
         occupancy.end_date = end
+        unit_id = occupancy.unit_id
+        uow.after_commit(lambda: schedule_unit_index(unit_id))
         audit.record("occupancy.end", actor=identity, obj=occupancy.unit.dossier, customer=occupancy.customer.name,
                      end=end.isoformat())
     return occupancy

@@ -142,3 +142,23 @@ def test_level_a_content_stays_out_of_the_index_unless_configured(app, client, f
 
     index_now(doc.id)
     assert _linked(_find(client, q="收购"), doc) == [True]
+
+
+def test_a_new_owner_finds_the_papers_filed_before_they_came(app, factory):
+    """Owners and tenants are part of each entry: an occupancy change reindexes the unit's documents."""
+    from archive.core.enums import OccupancyRole
+    from archive.search import services as search
+    from archive.units import services as units
+
+    dossier = factory.dossier()
+    doc = factory.document(dossier, title="房地产买卖合同", content=make_pdf("房地产买卖合同", FILLER))
+    reader = factory.user("gmo-reader", roles=(Role.ARCHIVIST,), department="GMO", clearance=Level.C)
+    assert search.search(reader, search.SearchQuery(text="司马光")).total == 0
+
+    owner = units.register_customer(factory.archivist, "司马光", id_number="110101199001011234")
+    occupancy = units.add_occupancy(factory.archivist, dossier.id, owner.id, OccupancyRole.OWNER, date(2024, 1, 1))
+    assert [hit.document.id for hit in search.search(reader, search.SearchQuery(text="司马光")).hits] == [doc.id]
+
+    units.end_occupancy(factory.archivist, occupancy.id, date(2025, 6, 30))
+    # A former owner's name still finds the old papers.
+    assert search.search(reader, search.SearchQuery(text="司马光")).total == 1
