@@ -67,6 +67,11 @@ def _max_bytes() -> int:
     return current_app.config["MAX_UPLOAD_MB"] * 1024 * 1024
 
 
+def may_file_for(identity, department_id: int) -> bool:
+    """Documents are managed by department (5.1.6): filers outside the archive file for their own only."""
+    return department_id == identity.department_id or identity.has_role(*REGISTER_ROLES)
+
+
 def _check_metadata(identity, meta: DocumentMetadata) -> None:
     if not meta.title.strip() or not meta.responsible_party.strip():
         raise ValidationError("Title and responsible party are required.")
@@ -74,8 +79,7 @@ def _check_metadata(identity, meta: DocumentMetadata) -> None:
         raise ValidationError("You cannot file a document above your own clearance.")
     if db.session.get(Department, meta.department_id) is None:
         raise ValidationError("Choose the responsible department.")
-    # Documents are managed by department (5.1.6): filers outside the archive file for their own.
-    if meta.department_id != identity.department_id and not identity.has_role(*REGISTER_ROLES):
+    if not may_file_for(identity, meta.department_id):
         raise ValidationError("You can file documents only for your own department.")
     if meta.page_count is not None and meta.page_count < 0:
         raise ValidationError("The page count cannot be negative.")
@@ -101,9 +105,7 @@ class FilingChoices:
 def filing_choices(identity, dossier_id: int) -> FilingChoices:
     dossier = policy.fetch(identity, "file_into", Dossier, dossier_id)
     departments = list(db.session.scalars(sa.select(Department).order_by(Department.id)))
-    responsible = departments if identity.has_role(*REGISTER_ROLES) else [
-        d for d in departments if d.id == identity.department_id
-    ]
+    responsible = [d for d in departments if may_file_for(identity, d.id)]
     return FilingChoices(dossier, responsible, departments, identity.clearance.covered())
 
 
