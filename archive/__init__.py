@@ -64,16 +64,24 @@ def _import_models() -> None:
     from .auth import models as _auth  # noqa: F401
     from .core import models as _core  # noqa: F401
     from .documents import models as _documents  # noqa: F401
+    from .handovers import models as _handovers  # noqa: F401
+    from .integrity import models as _integrity  # noqa: F401
+    from .loans import models as _loans  # noqa: F401
+    from .notifications import models as _notifications  # noqa: F401
     from .search import models as _search  # noqa: F401
+    from .shelving import models as _shelving  # noqa: F401
     from .units import models as _units  # noqa: F401
 
 
 def _register_policies() -> None:
     from .auth.permissions import register as auth_rules
     from .documents.permissions import register as document_rules
+    from .handovers.permissions import register as handover_rules
+    from .loans.permissions import register as loan_rules
+    from .shelving.permissions import register as shelving_rules
     from .units.permissions import register as unit_rules
 
-    for register in (auth_rules, unit_rules, document_rules):
+    for register in (auth_rules, unit_rules, document_rules, loan_rules, shelving_rules, handover_rules):
         register()
 
 
@@ -81,10 +89,15 @@ def _register_blueprints(app: Flask) -> None:
     from .audit.views import bp as audit_bp
     from .auth.views import admin_bp, bp as auth_bp
     from .documents.views import bp as documents_bp
+    from .handovers.views import bp as handovers_bp
+    from .loans.views import bp as loans_bp
+    from .notifications.views import bp as notifications_bp
     from .search.views import bp as search_bp
+    from .shelving.views import bp as shelving_bp
     from .units.views import bp as units_bp
 
-    for bp in (auth_bp, admin_bp, units_bp, documents_bp, search_bp, audit_bp):
+    for bp in (auth_bp, admin_bp, units_bp, documents_bp, search_bp, loans_bp, handovers_bp, notifications_bp, audit_bp,
+               shelving_bp):
         app.register_blueprint(bp)
 
 

@@ -58,6 +58,9 @@ def register_commands(app: Flask) -> None:
 
     app.cli.add_command(search_cli.worker)
     app.cli.add_command(search_cli.text)
+    from .loans.cli import loans_cli
+
+    app.cli.add_command(loans_cli)
 
 
 @click.command()
@@ -111,13 +114,14 @@ def user() -> None:
 @user.command("create")
 @click.argument("username")
 @click.option("--name", "display_name", default="", help="Display name.")
+@click.option("--email", default=None, help="E-mail address for notifications.")
 @click.option("--department", required=True, help="Department code, e.g. GMO, SALES.")
 @click.option("--role", "roles", multiple=True, required=True,
               type=click.Choice([r.value for r in Role]), help="Role; repeat for several.")
 @click.option("--clearance", type=click.Choice([lvl.value for lvl in Level]), default="C", show_default=True)
 @click.option("--password", default=None, help="Initial password (prompted for when omitted; empty generates one).")
 @with_appcontext
-def user_create(username, display_name, department, roles, clearance, password) -> None:
+def user_create(username, display_name, email, department, roles, clearance, password) -> None:
     """Create a user account."""
     from .auth import services
     from .auth.services import SYSTEM
@@ -125,7 +129,8 @@ def user_create(username, display_name, department, roles, clearance, password) 
     if password is None and sys.stdin.isatty():
         password = click.prompt("Password (empty to generate)", default="", hide_input=True, show_default=False)
     created, password_used = _service_call(
-        services.create_user, SYSTEM, username=username, display_name=display_name, department_code=department,
+        services.create_user, SYSTEM, username=username, display_name=display_name, email=email,
+        department_code=department,
         roles={Role(r) for r in roles}, clearance=Level(clearance), password=password or None,
     )
     click.echo(f"Created {created.username} ({', '.join(sorted(r.value for r in created.roles))}, "

@@ -56,6 +56,14 @@ class Defaults:
     TEXT_LEASE_SECONDS = 300.0  # a lease older than this means its worker died: the file is queued again
     INDEX_DIR: str | None = None  # unset: <STORAGE_DIR>/index
     INDEX_LEVEL_A_CONTENT = False  # level-A documents are indexed by metadata only unless this is set
+    # E-mail for notifications (archive/notifications): sent only when SMTP_HOST is set.
+    SMTP_HOST: str | None = None
+    SMTP_PORT = 25
+    SMTP_USER: str | None = None
+    SMTP_PASSWORD: str | None = None
+    SMTP_FROM = "property-archive@localhost"
+    SMTP_STARTTLS = False
+    SMTP_TIMEOUT = 10.0  # seconds; a slow mail server must not hold up the page that sent the notification
 
 
 # name (without the ARCHIVE_ prefix) -> (config key, parser)
@@ -84,6 +92,13 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "TEXT_LEASE_SECONDS": ("TEXT_LEASE_SECONDS", float),
     "INDEX_DIR": ("INDEX_DIR", str),
     "INDEX_LEVEL_A_CONTENT": ("INDEX_LEVEL_A_CONTENT", _bool),
+    "SMTP_HOST": ("SMTP_HOST", str),
+    "SMTP_PORT": ("SMTP_PORT", int),
+    "SMTP_USER": ("SMTP_USER", str),
+    "SMTP_PASSWORD": ("SMTP_PASSWORD", str),
+    "SMTP_FROM": ("SMTP_FROM", str),
+    "SMTP_STARTTLS": ("SMTP_STARTTLS", _bool),
+    "SMTP_TIMEOUT": ("SMTP_TIMEOUT", float),
 }
 
 

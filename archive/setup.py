@@ -23,6 +23,7 @@ from .core.keys import (
 )
 from .core.models import Setting
 from .extensions import db
+from .handovers.deadlines import ensure_default_rules
 from .storage import Keyring
 
 
@@ -48,6 +49,7 @@ def initialise(app: Flask, admin_login: str = "admin") -> Iterator[str]:
     write_key_check()
     db.session.commit()
     auth.ensure_default_departments()
+    ensure_default_rules()
     if db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0:
         admin, admin_password = auth.create_user(
             auth.SYSTEM, username=admin_login, display_name="系统管理员", department_code="GMO",

@@ -78,8 +78,15 @@ def test_every_path_agrees(world, role, clearance, level, relation, tmp_path):
     link = f'href="/documents/{doc_id}"'
     listing = client.get(f"/dossiers/{dossier_id}")
     assert (link in listing.get_data(as_text=True)) is visible, "dossier listing"
-    search = client.get("/search", query_string={"archive_number": number})
-    assert (link in search.get_data(as_text=True)) is visible, "metadata search"
+    if role is Role.ADMIN:
+        assert client.get("/find", query_string={"archive_number": number}).status_code == 403, "metadata search"
+        assert client.get("/search", query_string={"archive_number": number}).status_code == 403, "old search"
+    else:
+        search = client.get("/find", query_string={"archive_number": number}).get_data(as_text=True)
+        assert (link in search) is visible, "metadata search"
+        assert _search_total(search) == (1 if visible else 0), "metadata search count"
+        moved = client.get("/search", query_string={"archive_number": number})
+        assert moved.status_code == 301 and moved.headers["Location"].endswith(f"/find?archive_number={number}")
 
     page = client.get(f"/documents/{doc_id}")
     assert page.status_code == (200 if visible else 404), "document page"

@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, RadioField, SelectField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..core.enums import Level, Role
@@ -35,6 +35,10 @@ class UserFieldsForm(FlaskForm):
     """What an administrator sets on an account, when creating and when editing it."""
 
     display_name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
+    email = StringField(
+        _l("E-mail"), validators=[Optional(), Length(max=254), Email(message=_l("Enter a valid e-mail address."))],
+        description=_l("Notifications are also sent here when the archive has a mail server."),
+    )
     # Choices are the departments of this archive; the view fills them in.
     department = SelectField(_l("Department"), validators=[DataRequired()], choices=[])
     roles = MultiCheckboxField(

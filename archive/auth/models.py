@@ -42,6 +42,7 @@ class User(UserMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(sa.String(64), unique=True)
     display_name: Mapped[str] = mapped_column(sa.String(100))
+    email: Mapped[str | None] = mapped_column(sa.String(254))  # for notifications, when SMTP is configured
     department_id: Mapped[int] = mapped_column(sa.ForeignKey("departments.id"), index=True)
     clearance: Mapped[Level] = mapped_column(enum_column(Level, 1), default=Level.C)
     password_hash: Mapped[str] = mapped_column(sa.String(255))

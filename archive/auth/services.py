@@ -125,6 +125,7 @@ def create_user(
     roles: set[Role],
     clearance: Level = Level.C,
     password: str | None = None,
+    email: str | None = None,
 ) -> tuple[User, str]:
     """Create an account; returns it with its password (generated when none is given)."""
     policy.require(identity, "manage_users")
@@ -142,6 +143,7 @@ def create_user(
         user = User(
             username=username,
             display_name=display_name.strip() or username,
+            email=(email or "").strip() or None,
             department=dept,
             clearance=clearance,
             password_hash=hash_password(password),
@@ -162,7 +164,7 @@ def create_user(
 
 
 def update_user(identity, user_id: int, *, display_name: str, department_code: str, roles: set[Role],
-                clearance: Level, active: bool) -> User:
+                clearance: Level, active: bool, email: str | None = None) -> User:
     policy.require(identity, "manage_users")
     if not roles:
         raise ValidationError("Give the user at least one role.")
@@ -173,6 +175,7 @@ def update_user(identity, user_id: int, *, display_name: str, department_code: s
             raise ValidationError("You cannot disable your own account or take away your own administrator role.")
         before = _user_snapshot(user)
         user.display_name = display_name.strip() or user.username
+        user.email = (email or "").strip() or None
         user.department = department_by_code(department_code)
         user.set_roles(roles)
         user.clearance = clearance
@@ -187,6 +190,7 @@ def update_user(identity, user_id: int, *, display_name: str, department_code: s
 def _user_snapshot(user: User) -> dict:
     return {
         "display_name": user.display_name,
+        "email": user.email,
         "department": user.department.code,
         "roles": sorted(r.value for r in user.roles),
         "clearance": user.clearance.value,

@@ -1,15 +1,13 @@
 """Log-in, log-out, the user's own account and language; user administration."""
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, flash, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..core.errors import ArchiveError, ValidationError
 from ..core.permissions import policy
-from ..core.web import error_text
+from ..core.web import error_text, safe_next
 from ..extensions import db, login_manager
 from . import services
 from .forms import ChangePasswordForm, DepartmentForm, EditUserForm, LoginForm, NewUserForm
@@ -27,22 +25,6 @@ def load_user(user_id: str) -> User | None:
 login_manager.login_message = None  # the login page explains itself
 
 
-def _safe_next(target: str | None) -> str:
-    """Only same-site paths: never redirect a user to another host after log-in.
-
-    Browsers read a backslash as a slash ("/\\evil.example" is "//evil.example"), so none is allowed,
-    nor any control character that a browser would strip before parsing.
-    """
-    if (
-        target
-        and target.startswith("/")
-        and not target.startswith("//")
-        and "\\" not in target
-        and all(ch.isprintable() for ch in target)
-        and not urlsplit(target).netloc
-    ):
-        return target
-    return url_for("index")
 
 
 def _error_message(exc: ArchiveError) -> str:
@@ -69,7 +51,7 @@ def login():
                 if locale:
                     session["locale"] = locale
                 login_user(user)
-                return redirect(_safe_next(request.args.get("next")))
+                return redirect(safe_next(request.args.get("next")))
             flash(_("Login or password is wrong, or the account is disabled."), "error")
             status = 401
     return render_template("auth/login.html", form=form), status
@@ -92,7 +74,7 @@ def language():
         session["locale"] = locale
         if current_user.is_authenticated:
             services.set_locale(current_user, locale)
-    return redirect(_safe_next(request.form.get("next")))
+    return redirect(safe_next(request.form.get("next")))
 
 
 @bp.route("/account", methods=["GET", "POST"])
@@ -144,6 +126,7 @@ def new_user():
                 current_user,
                 username=form.username.data,
                 display_name=form.display_name.data,
+                email=form.email.data,
                 department_code=form.department.data,
                 roles=form.selected_roles,
                 clearance=form.selected_clearance,
@@ -165,6 +148,7 @@ def user(user_id: int):
         departments=services.list_departments(),
         data={
             "display_name": account.display_name,
+            "email": account.email or "",
             "department": account.department.code,
             "roles": sorted(role.value for role in account.roles),
             "clearance": account.clearance.value,
@@ -178,6 +162,7 @@ def user(user_id: int):
                 current_user,
                 user_id,
                 display_name=form.display_name.data,
+                email=form.email.data,
                 department_code=form.department.data,
                 roles=form.selected_roles,
                 clearance=form.selected_clearance,

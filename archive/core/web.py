@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, Response, jsonify, render_template, request, send_file, url_for
 from flask_babel import get_locale, gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -15,6 +16,35 @@ from .errors import AccessDenied, ArchiveError
 from .permissions import policy
 
 log = logging.getLogger(__name__)
+
+
+def safe_next(target: str | None, default: str | None = None) -> str:
+    """Only same-site paths: never redirect a user to another host (after log-in, after an action).
+
+    Browsers read a backslash as a slash ("/\\evil.example" is "//evil.example"), so none is allowed,
+    nor any control character that a browser would strip before parsing.
+    """
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and all(ch.isprintable() for ch in target)
+        and not urlsplit(target).netloc
+    ):
+        return target
+    return default or url_for("index")
+
+
+def send_private(stream, *, media_type: str, filename: str, size: int | None = None,
+                 as_attachment: bool = False) -> Response:
+    """Stream a decrypted file (a large scan never sits in memory); no copy may be cached anywhere."""
+    response = send_file(stream, mimetype=media_type, as_attachment=as_attachment, download_name=filename,
+                         conditional=False, etag=False, max_age=0)
+    if size is not None:
+        response.content_length = size
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 def error_text(exc: ArchiveError) -> str:

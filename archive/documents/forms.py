@@ -1,4 +1,4 @@
-"""Forms of the document pages: filing, metadata edits, new versions and the metadata search."""
+"""Forms of the document pages: filing, metadata edits and new versions."""
 from __future__ import annotations
 
 from typing import Any
@@ -12,7 +12,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from ..core.enums import Carrier, Category, Level, Retention
 from .models import Document
-from .services import EDITABLE_FIELDS, DocumentMetadata, FilingChoices, MetadataQuery
+from .services import EDITABLE_FIELDS, DocumentMetadata, FilingChoices
 
 ORIGINAL, COPY = "original", "copy"
 
@@ -121,37 +121,3 @@ class VersionForm(FlaskForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, prefix="version", **kwargs)
-
-
-class SearchForm(FlaskForm):
-    """Read from the query string: a search is a link that can be bookmarked and paged."""
-
-    class Meta:
-        csrf = False
-
-    archive_number = StringField(_l("Archive number"), validators=[Optional(), Length(max=100)])
-    title = StringField(_l("Title"), validators=[Optional(), Length(max=300)])
-    customer = StringField(_l("Customer name"), validators=[Optional(), Length(max=200)])
-    unit = StringField(_l("Unit"), validators=[Optional(), Length(max=100)],
-                       render_kw={"placeholder": _l("e.g. 3栋2单元1502")})
-    category = SelectField(_l("Category"), validators=[Optional()])
-    date_from = DateField(_l("Date from"), validators=[Optional()])
-    date_to = DateField(_l("Date to"), validators=[Optional()])
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.category.choices = [SelectChoice("", _l("All categories"))] + [
-            SelectChoice(c.value, c.label) for c in Category
-        ]
-
-    def query(self) -> MetadataQuery:
-        return MetadataQuery(
-            archive_number=self.archive_number.data or "",
-            title=self.title.data or "",
-            customer=self.customer.data or "",
-            unit=self.unit.data or "",
-            category=Category(self.category.data) if self.category.data else None,
-            date_from=self.date_from.data,
-            date_to=self.date_to.data,
-        )
-

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -11,6 +12,9 @@ from ..core.enums import Carrier, Category, Level, Retention
 from ..core.types import UTCDateTime, enum_column, utcnow
 from ..extensions import db
 from ..units.models import Dossier
+
+if TYPE_CHECKING:  # shelving imports documents; the model is resolved by name at mapping time
+    from ..shelving.models import Box
 
 
 class Document(db.Model):
@@ -39,6 +43,7 @@ class Document(db.Model):
     location_room: Mapped[str] = mapped_column(sa.String(50), default="")  # room / cabinet (by floor)
     location_box: Mapped[str] = mapped_column(sa.String(50), default="")  # 盒
     location_shelf: Mapped[str] = mapped_column(sa.String(50), default="")  # 架
+    box_id: Mapped[int | None] = mapped_column(sa.ForeignKey("boxes.id"), index=True)  # the box, once boxed
     remarks: Mapped[str] = mapped_column(sa.Text, default="")  # 备注
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
@@ -47,6 +52,7 @@ class Document(db.Model):
     dossier: Mapped[Dossier] = relationship(lazy="joined")
     department: Mapped[Department] = relationship(lazy="joined")
     created_by: Mapped[User | None] = relationship()
+    box: Mapped[Box | None] = relationship(lazy="joined")
     versions: Mapped[list["FileVersion"]] = relationship(
         back_populates="document", order_by="FileVersion.version.desc()"
     )
@@ -58,6 +64,9 @@ class Document(db.Model):
 
     @property
     def location(self) -> str:
+        """Where the paper original is: its box's place once boxed, else what the filer wrote."""
+        if self.box is not None:
+            return self.box.place
         return " / ".join(p for p in (self.location_room, self.location_box, self.location_shelf) if p)
 
     def __str__(self) -> str:

@@ -49,11 +49,18 @@ def next_in_sequence(key: str) -> int:
     ).scalar_one()
 
 
-def _format(rule_key: str, **fields) -> str:
-    number = current_app.config[rule_key].format(fonds=current_app.config["FONDS"], **fields)
+def _fill(rule_key: str, **fields) -> str:
+    return current_app.config[rule_key].format(fonds=current_app.config["FONDS"], **fields)
+
+
+def _valid(number: str) -> str:
     if not number or any(c.isspace() for c in number):
         raise ValidationError("The archive number rule produced an invalid number.")
     return number
+
+
+def _format(rule_key: str, **fields) -> str:
+    return _valid(_fill(rule_key, **fields))
 
 
 def dossier_number(project_code: str, building_code: str, unit_code: str) -> str:
@@ -65,6 +72,16 @@ def litigation_number(project_code: str) -> str:
     return _format("LITIGATION_NUMBER_RULE", project=project_code, seq=seq)
 
 
+def document_sequence_key(dossier_number_: str, category: str) -> str:
+    """The sequence a dossier's documents of one category are numbered in."""
+    return f"document:{dossier_number_}:{category}"
+
+
+def format_document_number(dossier_number_: str, category: str, seq: int) -> str:
+    """The number the rule gives, unchecked: the integrity check compares stored numbers with it."""
+    return _fill("DOCUMENT_NUMBER_RULE", dossier=dossier_number_, category=category, seq=seq)
+
+
 def document_number(dossier_number_: str, category: str) -> tuple[str, int]:
-    seq = next_in_sequence(f"document:{dossier_number_}:{category}")
-    return _format("DOCUMENT_NUMBER_RULE", dossier=dossier_number_, category=category, seq=seq), seq
+    seq = next_in_sequence(document_sequence_key(dossier_number_, category))
+    return _valid(format_document_number(dossier_number_, category, seq)), seq

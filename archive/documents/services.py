@@ -20,9 +20,10 @@ from ..core.keys import blob_store
 from ..core.permissions import policy
 from ..core.uow import UnitOfWork, unit_of_work
 from ..extensions import db
+from ..handovers.transit import ensure_not_in_transit
 from ..search.indexing import schedule_index
 from ..search.textstore import queue_extraction
-from ..units.models import Building, Customer, Dossier, Occupancy, Unit
+from ..units.models import Dossier
 from .ingest import PNG, TIFF, CheckedFile, check_file
 from .models import Document, FileVersion, KnowledgeScope
 from .numbering import document_number
@@ -127,7 +128,7 @@ def check_uploads(uploads: list[Upload]) -> list[CheckedFile]:
     return checked
 
 
-def _store(uow: UnitOfWork, checked: CheckedFile) -> dict[str, Any]:
+def store_file(uow: UnitOfWork, checked: CheckedFile) -> dict[str, Any]:
     """Encrypt the file into the blob store; the blob is removed again if the transaction fails."""
     sealed = blob_store().put(checked.stream, max_size=_max_bytes())
     uow.on_rollback(lambda: blob_store().delete(sealed.blob_id))
@@ -165,7 +166,7 @@ def file_documents(identity, dossier_id: int, meta: DocumentMetadata, uploads: l
             doc.scope = [KnowledgeScope(department_id=d) for d in sorted(set(meta.scope_department_ids))]
             db.session.add(doc)
             db.session.flush()
-            version = FileVersion(document_id=doc.id, version=1, uploaded_by_id=identity.id, **_store(uow, item))
+            version = FileVersion(document_id=doc.id, version=1, uploaded_by_id=identity.id, **store_file(uow, item))
             db.session.add(version)
             db.session.flush()
             queue_extraction(uow, version)
@@ -182,6 +183,7 @@ def add_version(identity, document_id: int, upload: Upload, note: str) -> FileVe
     """A correction is a new version; the filed original stays as it was, listed below it."""
     doc = policy.fetch(identity, "read", Document, document_id)
     policy.require(identity, "edit", doc)
+    ensure_not_in_transit(doc.id)
     if not note.strip():
         raise ValidationError("Say why the file is corrected.")
     (checked,) = check_uploads([upload])
@@ -189,7 +191,7 @@ def add_version(identity, document_id: int, upload: Upload, note: str) -> FileVe
         last = db.session.scalar(sa.select(sa.func.max(FileVersion.version)).where(FileVersion.document_id == doc.id))
         version = FileVersion(
             document_id=doc.id, version=(last or 0) + 1, note=note.strip()[:500], uploaded_by_id=identity.id,
-            **_store(uow, checked),
+            **store_file(uow, checked),
         )
         db.session.add(version)
         db.session.flush()
@@ -204,6 +206,7 @@ def add_version(identity, document_id: int, upload: Upload, note: str) -> FileVe
 def update_metadata(identity, document_id: int, changes: dict[str, Any]) -> Document:
     doc = policy.fetch(identity, "read", Document, document_id)
     policy.require(identity, "edit", doc)
+    ensure_not_in_transit(doc.id)
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValidationError("These fields cannot be edited here: %(fields)s", fields=", ".join(sorted(unknown)))
@@ -339,56 +342,3 @@ def dossier_documents(identity, dossier_id: int, page: int = 1, per_page: int | 
     )
     per_page = per_page or current_app.config["PAGE_SIZE"]
     return dossier, db.paginate(stmt, page=page, per_page=per_page, error_out=False, max_per_page=200)
-
-
-@dataclass
-class MetadataQuery:
-    archive_number: str = ""
-    title: str = ""
-    customer: str = ""
-    unit: str = ""
-    category: Category | None = None
-    date_from: date | None = None
-    date_to: date | None = None
-
-
-def search_metadata(identity, query: MetadataQuery, page: int = 1, per_page: int | None = None):
-    """Metadata search, filtered by the policy in SQL before anything is counted or shown."""
-    policy.require(identity, "browse_dossiers")
-    # The unit is shown on every result row: load it with the page, not one query per row.
-    stmt = (
-        sa.select(Document)
-        .options(joinedload(Document.dossier).joinedload(Dossier.unit))
-        .where(policy.where(identity, "read", Document))
-    )
-    if query.archive_number.strip():
-        stmt = stmt.where(Document.archive_number.contains(query.archive_number.strip(), autoescape=True))
-    if query.title.strip():
-        stmt = stmt.where(Document.title.contains(query.title.strip(), autoescape=True))
-    if query.category:
-        stmt = stmt.where(Document.category == query.category)
-    if query.date_from:
-        stmt = stmt.where(Document.doc_date >= query.date_from)
-    if query.date_to:
-        stmt = stmt.where(Document.doc_date <= query.date_to)
-    if query.unit.strip():
-        unit_ids = (
-            sa.select(Dossier.id)
-            .join(Unit, Dossier.unit_id == Unit.id)
-            .join(Building, Unit.building_id == Building.id)
-            .where((Building.name + Unit.name).contains(query.unit.strip(), autoescape=True))
-        )
-        stmt = stmt.where(Document.dossier_id.in_(unit_ids))
-    if query.customer.strip():
-        customer_dossiers = (
-            sa.select(Dossier.id)
-            .join(Occupancy, Occupancy.unit_id == Dossier.unit_id)
-            .join(Customer, Customer.id == Occupancy.customer_id)
-            .where(Customer.name.contains(query.customer.strip(), autoescape=True))
-        )
-        stmt = stmt.where(Document.dossier_id.in_(customer_dossiers))
-    stmt = stmt.order_by(Document.doc_date.desc(), Document.id.desc())
-    per_page = per_page or current_app.config["PAGE_SIZE"]
-    with unit_of_work():
-        audit.record("document.search", actor=identity, **{k: _plain(v) for k, v in vars(query).items() if v})
-    return db.paginate(stmt, page=page, per_page=per_page, error_out=False, max_per_page=200)

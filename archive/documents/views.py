@@ -1,15 +1,17 @@
-"""Filing into a dossier, the document page, downloads and previews, and the metadata search."""
+"""Filing into a dossier, the document page, downloads and previews; the old metadata search address."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _, ngettext
 from flask_login import current_user, login_required
 
 from ..core.errors import ValidationError
-from ..core.web import error_text
+from ..core.permissions import policy
+from ..core.web import error_text, send_private
+from ..loans import services as loans
 from ..search import textstore
 from . import services
-from .forms import EditForm, SearchForm, UploadForm, VersionForm
+from .forms import EditForm, UploadForm, VersionForm
 
 bp = Blueprint("documents", __name__)
 
@@ -53,6 +55,7 @@ def _document_page(document_id: int, *, edit_form: EditForm | None = None,
         edit_form=edit_form or EditForm.for_document(page.document),
         version_form=version_form or VersionForm(formdata=None),
         text=textstore.text_state(current_user, page.document),
+        reading_loans=loans.active_loans_for(current_user, page.document),
         error=error,
     ), status
 
@@ -106,14 +109,8 @@ def requeue_text(document_id: int):
 
 
 def _send(to_send: services.FileToSend, *, as_attachment: bool) -> Response:
-    """Stream the decrypted file (a large scan never sits in memory); no copy may be cached."""
-    response = send_file(
-        to_send.stream, mimetype=to_send.media_type, as_attachment=as_attachment,
-        download_name=to_send.filename, conditional=False, etag=False, max_age=0,
-    )
-    response.content_length = to_send.size
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return send_private(to_send.stream, media_type=to_send.media_type, filename=to_send.filename,
+                        size=to_send.size, as_attachment=as_attachment)
 
 
 @bp.get("/documents/<int:document_id>/download")
@@ -133,9 +130,7 @@ def preview(document_id: int):
 @bp.get("/search")
 @login_required
 def search():
-    form = SearchForm(formdata=request.args)
-    results = None
-    if form.validate():
-        results = services.search_metadata(current_user, form.query(), page=request.args.get("page", 1, type=int))
-    arguments = {name: request.args[name] for name in form.data if request.args.get(name)}
-    return render_template("documents/search.html", form=form, results=results, arguments=arguments)
+    """The metadata search is the search page's advanced form now: old links and bookmarks lead there, with
+    their criteria (the parameters have the same names)."""
+    policy.require(current_user, "browse_dossiers")
+    return redirect(url_for("search.find", **request.args.to_dict(flat=False)), 301)

@@ -20,6 +20,8 @@ from ..core.uow import unit_of_work
 from ..documents import services as documents
 from ..documents.models import FileVersion
 from ..extensions import db
+from ..handovers import sealed as receipts
+from ..loans import sealed as consultations
 from ..search import textstore
 from ..storage import Keyring
 from ..units.models import Customer
@@ -64,9 +66,10 @@ def verify_blobs(*, decrypt: bool, progress: Callable[[int], None], batch: int =
                 report.checked += 1
             progress(report.checked)
         last_id = versions[-1].id
-    text_ids, text_problems = textstore.verify_blobs(decrypt=decrypt)
-    referenced |= text_ids
-    report.problems += text_problems
+    for kept in (textstore, consultations, receipts):
+        kept_ids, kept_problems = kept.verify_blobs(decrypt=decrypt)
+        referenced |= kept_ids
+        report.problems += kept_problems
     report.orphans = [blob_id for blob_id in store.backend.iter_ids() if blob_id not in referenced]
     with unit_of_work():
         audit.record("verify.fixity", actor=SYSTEM, checked=report.checked, failed=len(report.problems),
@@ -79,13 +82,15 @@ class RotationImpossible(RuntimeError):
 
 
 def _sealed_with(key_id: str) -> int:
-    """Data keys and sealed values (customers' ID numbers and phones) still under this master key."""
+    """Data keys (of files, texts, letters, receipts) and sealed values (customers' and officers' ID numbers,
+    phones) still under this master key."""
     data_keys = db.session.scalar(sa.select(sa.func.count()).where(FileVersion.key_id == key_id))
     values = sum(
         db.session.scalar(sa.select(sa.func.count()).where(getattr(Customer, column).contains(f".{key_id}.")))
         for column, _context in CUSTOMER_SEALED
     )
-    return data_keys + values + textstore.sealed_with(key_id)
+    kept_elsewhere = sum(kept.sealed_with(key_id) for kept in (textstore, consultations, receipts))
+    return data_keys + values + kept_elsewhere
 
 
 def key_usage() -> list[tuple[str, bool, int]]:
@@ -124,6 +129,8 @@ def reseal_all(batch: int = 500) -> int:
                 version.key_id, version.wrapped_key = store.rewrap(version.blob_id, version.key_id, version.wrapped_key)
                 count += 1
     count += textstore.reseal(ring.current_key_id)
+    count += consultations.reseal(ring)
+    count += receipts.reseal(ring)
     with unit_of_work():
         for customer in db.session.scalars(sa.select(Customer)):
             for column, context in CUSTOMER_SEALED:

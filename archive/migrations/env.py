@@ -1,4 +1,5 @@
 import logging
+from contextlib import contextmanager
 from logging.config import fileConfig
 
 from flask import current_app
@@ -108,8 +109,28 @@ def run_migrations_online():
             **conf_args
         )
 
-        with context.begin_transaction():
-            context.run_migrations()
+        with _sqlite_foreign_keys_off_while_rebuilding(connection):
+            with context.begin_transaction():
+                context.run_migrations()
+
+
+@contextmanager
+def _sqlite_foreign_keys_off_while_rebuilding(connection):
+    """SQLite alters a table by copying it, dropping the old one and renaming the copy (Alembic's batch mode):
+    with foreign keys enforced, the drop fails as soon as other tables' rows refer to it. SQLite's own
+    procedure turns them off for the change and checks them afterwards; so do we."""
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    sqlite = connection.connection.driver_connection  # outside any transaction: the pragma is ignored inside one
+    sqlite.execute("PRAGMA foreign_keys=OFF")
+    try:
+        yield
+        broken = sqlite.execute("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise RuntimeError(f"the migration left rows whose foreign keys point nowhere: {broken[:5]}")
+    finally:
+        sqlite.execute("PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():

@@ -118,6 +118,15 @@ class HolderForm(FlaskForm):
         self.role.choices = [SelectChoice(r.value, r.label) for r in OccupancyRole]
 
 
+class MoveInForm(FlaskForm):
+    move_in_date = DateField(_l("Collective move-in date"), validators=[Optional()],
+                             description=_l("Contract, certificate and move-in papers are due one month after it."))
+
+
+class CaseClosedForm(FlaskForm):
+    closed_on = DateField(_l("Case closed on"), validators=[DataRequired()])
+
+
 class EndOccupancyForm(FlaskForm):
     end = DateField(_l("Until"), validators=[DataRequired()])
 

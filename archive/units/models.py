@@ -18,6 +18,7 @@ class Project(db.Model):
     code: Mapped[str] = mapped_column(sa.String(20), unique=True)  # the project level of archive numbers
     name: Mapped[str] = mapped_column(sa.String(200))
     address: Mapped[str] = mapped_column(sa.String(300), default="")
+    move_in_date: Mapped[date | None]  # collective move-in (集中入伙): starts the contract papers' handover clock
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     buildings: Mapped[list["Building"]] = relationship(
@@ -120,6 +121,7 @@ class Dossier(db.Model):
     unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("units.id"), unique=True)
     archive_number: Mapped[str] = mapped_column(sa.String(80), unique=True)
     title: Mapped[str] = mapped_column(sa.String(300))
+    closed_on: Mapped[date | None]  # a litigation file: the day the case closed (its papers are then handed over)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     project: Mapped[Project] = relationship()

@@ -13,6 +13,7 @@ def register() -> None:
     policy.register(Dossier, "file_into", RoleIn(FILING_ROLES))
     policy.register(Dossier, "link", RoleIn(REGISTER_ROLES))
     policy.register(Dossier, "register_occupancy", RoleIn(FILING_ROLES))
+    policy.register(Dossier, "close_case", RoleIn(FILING_ROLES))
     policy.register(Project, "read", RoleIn(READING_ROLES))
     policy.register(Project, "manage", RoleIn(REGISTER_ROLES))
     policy.register(Customer, "read", RoleIn(READING_ROLES))

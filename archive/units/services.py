@@ -12,6 +12,7 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..audit import services as audit
+from ..core.clock import local_today
 from ..core.enums import CustomerKind, DossierKind, LinkReason, OccupancyRole, UnitKind
 from ..core.errors import Conflict, NotFound, ValidationError
 from ..core.keys import keyring
@@ -57,6 +58,34 @@ def create_project(identity, code: str, name: str, address: str = "") -> Project
         db.session.flush()
         audit.record("project.create", actor=identity, obj=project, code=code, name=project.name)
     return project
+
+
+def set_move_in_date(identity, project_id: int, day: date | None) -> Project:
+    """Record the collective move-in (集中入伙): it starts the clock of the contract papers' handover."""
+    project = policy.fetch(identity, "manage", Project, project_id)
+    with unit_of_work():
+        old, project.move_in_date = project.move_in_date, day
+        if old != day:
+            audit.record("project.move_in", actor=identity, obj=project, old=_iso(old), new=_iso(day))
+    return project
+
+
+def record_case_closed(identity, dossier_id: int, day: date) -> Dossier:
+    """A litigation file's case is closed: its papers are then due to the archive (DOMAIN.md, SS)."""
+    dossier = policy.fetch(identity, "close_case", Dossier, dossier_id)
+    if dossier.kind is not DossierKind.LITIGATION:
+        raise ValidationError("Only a litigation file has a case to close.")
+    if day > local_today():
+        raise ValidationError("A case cannot be closed on a future date.")
+    with unit_of_work():
+        old, dossier.closed_on = dossier.closed_on, day
+        if old != day:
+            audit.record("dossier.case_closed", actor=identity, obj=dossier, old=_iso(old), new=_iso(day))
+    return dossier
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
 
 
 def add_building(identity, project_id: int, code: str, name: str) -> Building:
@@ -149,7 +178,7 @@ def link_dossiers(identity, from_id: int, to_id: int, reason: LinkReason, note: 
     return link
 
 
-def _mask(value: str, keep_start: int, keep_end: int) -> str:
+def mask(value: str, keep_start: int, keep_end: int) -> str:
     if len(value) <= keep_start + keep_end:
         return "*" * len(value)
     return value[:keep_start] + "*" * (len(value) - keep_start - keep_end) + value[-keep_end:]
@@ -171,11 +200,11 @@ def register_customer(identity, name: str, kind: CustomerKind = CustomerKind.PER
     if id_number:
         customer.id_number_sealed = ring.seal_value(id_number, ID_NUMBER_CONTEXT)
         customer.id_number_index = ring.blind_index(id_number, ID_NUMBER_CONTEXT)
-        customer.id_number_masked = _mask(id_number, 4, 4)
+        customer.id_number_masked = mask(id_number, 4, 4)
     phone = re.sub(r"[\s-]", "", phone)
     if phone:
         customer.phone_sealed = ring.seal_value(phone, PHONE_CONTEXT)
-        customer.phone_masked = _mask(phone, 3, 4)
+        customer.phone_masked = mask(phone, 3, 4)
     with unit_of_work():
         if id_number and db.session.scalar(sa.select(Customer.id).where(
                 Customer.id_number_index.in_(ring.blind_indexes(id_number, ID_NUMBER_CONTEXT)))):

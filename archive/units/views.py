@@ -17,7 +17,8 @@ from ..core.errors import ArchiveError
 from ..core.web import error_text
 from . import services
 from .forms import (
-    BuildingForm, DossierFilterForm, EndOccupancyForm, HolderForm, LinkForm, LitigationForm, ProjectForm, UnitsForm,
+    BuildingForm, CaseClosedForm, DossierFilterForm, EndOccupancyForm, HolderForm, LinkForm, LitigationForm, MoveInForm,
+    ProjectForm, UnitsForm,
 )
 
 bp = Blueprint("units", __name__)
@@ -83,14 +84,18 @@ def new_project():
 class ProjectForms:
     building: BuildingForm
     units: UnitsForm
+    move_in: MoveInForm
 
     @classmethod
     def blank(cls) -> "ProjectForms":
-        return cls(BuildingForm(formdata=None, prefix="building"), UnitsForm(formdata=None, prefix="units"))
+        return cls(BuildingForm(formdata=None, prefix="building"), UnitsForm(formdata=None, prefix="units"),
+                   MoveInForm(formdata=None, prefix="move_in"))
 
 
 def _project_page(overview: services.ProjectOverview, forms: ProjectForms, status: int = 200) -> PageResponse:
     forms.units.building.choices = _building_choices(overview)
+    if not forms.move_in.is_submitted():
+        forms.move_in.move_in_date.data = overview.project.move_in_date
     return render_template("units/project.html", overview=overview, project=overview.project, forms=forms,
                            unit_kinds=list(UnitKind)), status
 
@@ -140,6 +145,24 @@ def add_units(project_id: int):
     )
 
 
+@bp.post("/projects/<int:project_id>/move-in")
+@login_required
+def set_move_in(project_id: int):
+    form = MoveInForm(prefix="move_in")
+
+    def record() -> tuple[str, str]:
+        project = services.set_move_in_date(current_user, project_id, form.move_in_date.data)
+        message = (_("Collective move-in is recorded as %(date)s.", date=project.move_in_date.isoformat())
+                   if project.move_in_date else _("The collective move-in date is cleared."))
+        return message, url_for("units.project", project_id=project_id)
+
+    return _submit(
+        form, record,
+        lambda status: _project_page(services.project_overview(current_user, project_id),
+                                     replace(ProjectForms.blank(), move_in=form), status),
+    )
+
+
 # Dossiers
 
 
@@ -163,6 +186,7 @@ class DossierForms:
     link: LinkForm
     litigation: LitigationForm
     end: EndOccupancyForm
+    closed: CaseClosedForm
     end_for_occupancy: int | None = None  # the occupancy whose end form was sent and is shown again
 
     @classmethod
@@ -172,6 +196,7 @@ class DossierForms:
             LinkForm(formdata=None, prefix="link"),
             LitigationForm(formdata=None, prefix="litigation"),
             EndOccupancyForm(formdata=None, prefix="end"),
+            CaseClosedForm(formdata=None, prefix="closed"),
         )
 
 
@@ -232,6 +257,20 @@ def end_occupancy(dossier_id: int, occupancy_id: int):
         lambda status: _dossier_page(
             dossier_id, replace(DossierForms.blank(), end=form, end_for_occupancy=occupancy_id), status),
     )
+
+
+@bp.post("/dossiers/<int:dossier_id>/closed")
+@login_required
+def case_closed(dossier_id: int):
+    form = CaseClosedForm(prefix="closed")
+
+    def record() -> tuple[str, str]:
+        dossier = services.record_case_closed(current_user, dossier_id, form.closed_on.data)
+        return _("The case is recorded as closed on %(date)s.", date=dossier.closed_on.isoformat()), \
+            _back_to(dossier_id)
+
+    return _submit(form, record,
+                   lambda status: _dossier_page(dossier_id, replace(DossierForms.blank(), closed=form), status))
 
 
 @bp.post("/dossiers/<int:dossier_id>/links")

@@ -14,7 +14,7 @@ CATALOGUE = ROOT / "archive" / "translations" / "zh_Hans" / "LC_MESSAGES"
 # Service errors carry their untranslated message as first argument; it is translated when shown.
 KEYWORDS = {
     "_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None,
-    "ValidationError": None, "NotFound": None, "Conflict": None, "ArchiveError": None,
+    "ValidationError": None, "NotFound": None, "Conflict": None, "ArchiveError": None, "N_": None, "CalendarNotCovered": None,
 }
 
 

@@ -158,3 +158,36 @@ def test_rotate_with_the_key_in_the_environment_explains_what_to_do(database_url
     assert result.exit_code == 1
     assert "ARCHIVE_MASTER_KEY" in result.output and "put a new key first in that list" in result.output
     assert not (tmp_path / "instance" / "master.keys").exists()
+
+
+def test_rotation_and_retirement_cover_consultation_letters_and_officer_ids(app, runner, factory, archive_with_files):
+    from datetime import date
+    from io import BytesIO
+
+    from archive.documents.services import Upload
+    from archive.loans import services as loans
+    from archive.loans.models import Consultation
+    from archive.loans.sealed import OFFICER_IDS_CONTEXT
+
+    letter = make_pdf("深圳市南山区人民法院", "协助调查函")
+    loans.register_consultation(
+        factory.archivist, agency_kind="court", agency_name="深圳市南山区人民法院", letter_reference="（2026）粤0305民初1号",
+        officer_names="李法官", officer_ids="440305198001011234", purpose="调查取证", consulted_on=date(2026, 9, 28),
+        archive_numbers=list(archive_with_files), letter=Upload("函.pdf", BytesIO(letter)),
+    )
+    old_key, _ = _key_ids(app)
+    assert runner.invoke(args=["keys", "rotate"]).exit_code == 0
+    result = runner.invoke(args=["keys", "retire", old_key])
+    assert result.exit_code == 0, result.output
+
+    reset_cached_keys(app)
+    db.session.expire_all()
+    consultation = db.session.scalars(sa.select(Consultation)).one()
+    assert consultation.letter_key_id != old_key
+    with blob_store().open(consultation.letter_blob_id, consultation.letter_key_id,
+                           consultation.letter_wrapped_key) as plain:
+        assert plain.read() == letter
+    assert keyring().open_value(consultation.officer_ids_sealed, OFFICER_IDS_CONTEXT) == "440305198001011234"
+    verified = runner.invoke(args=["verify", "--decrypt"])
+    assert verified.exit_code == 0, verified.output
+    assert "0 failed, 0 orphaned" in verified.output  # the letter is checked, and known
