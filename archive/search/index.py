@@ -3,8 +3,10 @@
 The index holds no readable content: `content` is indexed but not stored, and the only stored values are
 the document id and a stamp saying which state of the document the entry describes. Filter and sort fields
 (category, level, project, building, department, scope, date) are ID/KEYWORD/columns, so filtering and
-sorting happen inside the index. Permission is not decided here: the caller passes a `visible` function
-(the policy's SQL clause) and only what it admits is counted, faceted, sorted or returned.
+sorting happen inside the index; a search reads them, and the posting lists, in bulk (matching.py), and
+a rebuild writes whole segments from memory (segments.py). Permission is not decided here: the caller
+passes an Admission (the policy's SQL clause) and only what it admits is counted, faceted, sorted or
+returned.
 
 One writer at a time: Whoosh's write lock, acquired with retry. A missing or unreadable index is moved
 aside and recreated empty; the caller then rebuilds it from the database and the text store.
@@ -19,24 +21,28 @@ import threading
 import zlib
 from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import numpy as np
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh.columns import NumericColumn
-from whoosh.fields import COLUMN, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
-from whoosh.writing import CLEAR
+from whoosh.fields import COLUMN, ID, KEYWORD, STORED, TEXT, Schema
+from whoosh.formats import Positions
+from whoosh.util.filelock import try_for
 
 from ..core.enums import Category
-from .analysis import pieces, property_analyzer
+from . import matching, segments
+from .analysis import index_terms, pieces, property_analyzer
 
 log = logging.getLogger(__name__)
 
 WRITE_LOCK_TIMEOUT = 60.0  # seconds a writer waits for another to finish before giving up (the task retries)
-WRITER_MEMORY_MB = 128  # per writer process: the pool spills sorted runs to disk beyond this
+WRITER_MEMORY_MB = 192  # per writer process: Whoosh's pool spills sorted runs beyond this; a rebuild closes a segment
+REBUILD_BATCH = 200  # entries handed to a writer process at a time
 FACET_FIELDS = ("category", "project", "level")
 LEVEL_CODES = ("C", "B", "A")
 CATEGORY_CODES = tuple(c.value for c in Category)
@@ -48,6 +54,25 @@ CORRUPTION = (whoosh_index.IndexError, EOFError, OSError, struct.error, zlib.err
               ValueError, KeyError)
 
 
+class CJKText(TEXT):
+    """A TEXT field whose terms come from analysis.index_terms in one pass: the same terms, positions and
+    values as Whoosh makes with the analyser, without a Token object per term (tests/search/test_segments.py)."""
+
+    def term_positions(self, value: str) -> dict[str, list[int]]:
+        """Each term of the value with its positions (what `index` encodes), for writers that keep positions
+        as numbers until they write them."""
+        return index_terms(value)
+
+    def index(self, value, **kwargs):
+        fmt = self.format
+        boost = fmt.field_boost
+        if isinstance(fmt, Positions):
+            return [(term.encode(), len(places), len(places) * boost, segments.positions_value(places))
+                    for term, places in index_terms(value).items()]
+        return [(term.encode(), len(places), len(places) * boost, segments.frequency_value(len(places)))
+                for term, places in index_terms(value).items()]
+
+
 def schema() -> Schema:
     text = dict(analyzer=property_analyzer(), stored=False)
     columns = {name: COLUMN(NumericColumn("I")) for name in COLUMNS}
@@ -55,18 +80,20 @@ def schema() -> Schema:
         **columns,
         id=ID(stored=True, unique=True),
         stamp=STORED(),
-        content=TEXT(phrase=True, **text),  # pages (unless level A) and all metadata words: the default field
-        title=TEXT(phrase=False, **text),
-        number=TEXT(phrase=False, **text),
-        customer=TEXT(phrase=False, **text),
-        unit=TEXT(phrase=False, **text),
+        # Pages (unless level A) and all metadata words: the default field. Without positions, so a search
+        # reads its posting lists fast; `phrases` holds the same words with positions, for quoted phrases.
+        content=CJKText(phrase=False, **text),
+        phrases=CJKText(phrase=True, **text),
+        title=CJKText(phrase=False, **text),
+        number=CJKText(phrase=False, **text),
+        customer=CJKText(phrase=False, **text),
+        unit=CJKText(phrase=False, **text),
         category=ID,
         level=ID,
         project=ID,
         building=ID,
         department=ID,
         scope=KEYWORD,  # "d<department id>" and "u<user id>" of the knowledge scope
-        date=NUMERIC(int, bits=32, signed=False),  # yyyymmdd
     )
 
 
@@ -138,6 +165,18 @@ class Found:
     facets: dict[str, Counter] = field(default_factory=dict)
 
 
+class Admission(ABC):
+    """The caller's answer to "which of these candidates may be shown?" (the permission policy)."""
+
+    def expect(self, estimate: int) -> None:
+        """Told, before the index looks, about how many candidates to expect: a large answer can be prepared
+        at the same time."""
+
+    @abstractmethod
+    def __call__(self, candidate_ids: Sequence[int]) -> Collection[int]:
+        """The candidates that may be shown (a collection of ids; others in it are ignored)."""
+
+
 class SearchBackend(ABC):
     @abstractmethod
     def upsert(self, entries: Iterable[Entry]) -> int: ...
@@ -153,7 +192,7 @@ class SearchBackend(ABC):
     def take_rebuild_request(self) -> bool: ...
 
     @abstractmethod
-    def search(self, request: Request, visible: Callable[[list[int]], set[int]]) -> Found: ...
+    def search(self, request: Request, admit: Admission) -> Found: ...
 
     @abstractmethod
     def stamps(self) -> dict[int, str]: ...
@@ -170,19 +209,20 @@ def _as_int_date(value: date) -> int:
 
 def _fields(entry: Entry) -> dict:
     return dict(
-        id=str(entry.document_id), stamp=entry.stamp, content=entry.content, title=entry.title,
-        number=entry.number, customer=entry.customers, unit=entry.unit, category=entry.category,
+        id=str(entry.document_id), stamp=entry.stamp, content=entry.content, phrases=entry.content,
+        title=entry.title, number=entry.number, customer=entry.customers, unit=entry.unit, category=entry.category,
         level=entry.level, project=str(entry.project_id),
         building=str(entry.building_id) if entry.building_id else "", department=str(entry.department_id),
-        scope=" ".join(entry.scope), date=_as_int_date(entry.doc_date),
+        scope=" ".join(entry.scope),
         key=entry.document_id, cat=CATEGORY_CODES.index(entry.category), lvl=LEVEL_CODES.index(entry.level),
         proj=entry.project_id, day=_as_int_date(entry.doc_date),
     )
 
 
 class WhooshBackend(SearchBackend):
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, memory_mb: int = WRITER_MEMORY_MB) -> None:
         self.path = Path(path)
+        self.memory_mb = memory_mb  # per writer process
         self._rebuild_wanted = False  # set when a missing or damaged index was recreated empty
 
     # Opening, and recovering from a missing or damaged index.
@@ -213,9 +253,10 @@ class WhooshBackend(SearchBackend):
             whoosh_index.create_in(str(self.path), schema())
             self._rebuild_wanted = True
 
-    def _writer(self, ix, procs: int = 1):
-        return ix.writer(timeout=WRITE_LOCK_TIMEOUT, delay=0.25, limitmb=WRITER_MEMORY_MB, procs=procs,
-                         **({"multisegment": True} if procs > 1 else {}))
+    def _writer(self, ix):
+        # Separate files, not one compound file: a reader opens a compound file's parts as in-memory copies
+        # (whoosh.filedb.compound.BufferFile), so every search would copy the whole postings file.
+        return ix.writer(timeout=WRITE_LOCK_TIMEOUT, delay=0.25, limitmb=self.memory_mb, compound=False)
 
     # Writing.
 
@@ -251,20 +292,38 @@ class WhooshBackend(SearchBackend):
 
     def rebuild(self, entries: Iterable[Entry], progress: Callable[[int], None] = lambda n: None,
                 procs: int = 1) -> int:
-        """Replace the whole index by `entries` in one commit: searchers see the old index until then."""
+        """Replace the whole index by `entries` in one commit: searchers see the old index until then.
+
+        The new segments are written from memory (segments.py), by `procs` processes, under the write lock;
+        the table of contents that names them replaces the old one in one step.
+        """
         ix = self.open()
         self._rebuild_wanted = False
-        writer = self._writer(ix, procs)
+        lock = ix.lock("WRITELOCK")
+        if not try_for(lock.acquire, timeout=WRITE_LOCK_TIMEOUT, delay=0.25):
+            raise whoosh_index.LockError("the search index is locked by another writer")
         count = 0
+
+        def batches():
+            nonlocal count
+            for batch in iter_batches(entries, REBUILD_BATCH):
+                count += len(batch)
+                yield [_fields(entry) for entry in batch]
+
         try:
-            for entry in entries:
-                writer.add_document(**_fields(entry))
-                count += 1
-                progress(1)
+            written = segments.build(ix.storage, ix.indexname, schema(), batches(), procs=procs,
+                                     limit_mb=self.memory_mb, progress=progress, mirrors={"content": "phrases"})
+            generation = ix.latest_generation() + 1
+            whoosh_index.TOC(schema(), written, generation).write(ix.storage, ix.indexname)
+            whoosh_index.clean_files(ix.storage, ix.indexname, generation, written)
         except BaseException:
-            writer.cancel()
+            # Files of segments no table of contents names: removed, the index stays as it was.
+            current = ix._read_toc()
+            whoosh_index.clean_files(ix.storage, ix.indexname, current.generation, current.segments)
             raise
-        writer.commit(mergetype=CLEAR)
+        finally:
+            ix.storage.temp_storage(f"{ix.indexname}.tmp").destroy()
+            lock.release()
         return count
 
     # Reading.
@@ -273,59 +332,84 @@ class WhooshBackend(SearchBackend):
         with self.open().searcher() as searcher:
             return {int(fields["id"]): fields.get("stamp", "") for fields in searcher.all_stored_fields()}
 
-    def search(self, request: Request, visible: Callable[[list[int]], set[int]]) -> Found:
+    def search(self, request: Request, admit: Admission) -> Found:
         try:
-            return self._search(request, visible)
+            return self._search(request, admit)
         except CORRUPTION:
             log.exception("search index failed while reading")
             self.recover()
             return Found(0, [])
 
-    def _search(self, request: Request, visible: Callable[[list[int]], set[int]]) -> Found:
+    def _search(self, request: Request, admit: Admission) -> Found:
         text_query = _to_whoosh(request.clauses)
-        filters = _filter_query(request.filters)
-        query = wq.And([q for q in (text_query, filters) if q is not None]) if filters else text_query
+        uncovered = [level for level in LEVEL_CODES if level not in request.levels]
         with self.open().searcher() as searcher:
-            reader = searcher.reader()
-            if reader.doc_count() == 0:  # an empty index has no columns to read
+            if searcher.doc_count_all() == 0:  # an empty index has no columns to read
                 return Found(0, [], {name: Counter() for name in FACET_FIELDS})
-            ids, levels = reader.column_reader("key"), reader.column_reader("lvl")
-            matched = query.docs(searcher) if query is not None else reader.all_doc_ids()
-            # Clearance is part of every read rule, so it may safely narrow the candidates here.
-            covered = {LEVEL_CODES.index(lvl) for lvl in request.levels}
-            candidates = {n: ids[n] for n in matched if levels[n] in covered}
+            segments = [matching.Segment(leaf, offset) for leaf, offset in searcher.leaf_searchers()]
+            admit.expect(matching.estimate(text_query, segments) if text_query is not None
+                         else searcher.doc_count())
+            candidates = []
+            for segment in segments:
+                found = matching.docs(text_query, segment) if text_query is not None else segment.live.copy()
+                _filter(found, request.filters, segment)
+                # Clearance is part of every read rule, so it may safely narrow the candidates here.
+                for level in uncovered:
+                    found &= ~segment.term_docs("level", level)
+                candidates.append(np.flatnonzero(found))
+            ids = np.concatenate([s.column("key")[found] for s, found in zip(segments, candidates)])
+            # The order's values (a score, or the date) while the policy's answer is on its way; only those of
+            # admitted documents are compared below.
+            by_date = request.sort == "date" or text_query is None
+            if by_date:  # newest first, then the higher document id
+                values = np.concatenate([s.column("day")[found] for s, found in zip(segments, candidates)])
+            else:  # best score first, then the lower document id (as Whoosh orders ties)
+                values = np.concatenate([scores[found] for scores, found in
+                                         zip(matching.scores(text_query, segments), candidates)])
             # Permission first: nothing below sees a document the policy does not admit.
-            admitted = visible(list(candidates.values())) if candidates else set()
-            docnums = [n for n, document_id in candidates.items() if document_id in admitted]
-            categories, projects = reader.column_reader("cat"), reader.column_reader("proj")
-            facets = {
-                "category": Counter(CATEGORY_CODES[categories[n]] for n in docnums),
-                "project": Counter(str(projects[n]) for n in docnums),
-                "level": Counter(LEVEL_CODES[levels[n]] for n in docnums),
-            }
+            allowed = admit(ids) if len(ids) else ()
+            admitted = _members(ids, allowed)
+            ids, values = ids[admitted], values[admitted]
+            facets = {}
+            for name, column, label in (("category", "cat", CATEGORY_CODES.__getitem__), ("project", "proj", str),
+                                        ("level", "lvl", LEVEL_CODES.__getitem__)):
+                codes = np.concatenate([s.column(column)[found] for s, found in zip(segments, candidates)])[admitted]
+                values_and_counts = zip(*np.unique(codes, return_counts=True))
+                facets[name] = Counter({label(int(code)): int(count) for code, count in values_and_counts})
             end = request.offset + request.limit
-            if request.sort == "date" or text_query is None:
-                days = reader.column_reader("day")
-                ordered = sorted(docnums, key=lambda n: (days[n], ids[n]), reverse=True)[request.offset:end]
-            elif docnums:
-                results = searcher.search(text_query, filter=set(docnums), limit=end, terms=False)
-                ordered = [hit.docnum for hit in results[request.offset:end]]
-            else:
-                ordered = []
-            return Found(len(docnums), [ids[n] for n in ordered], facets)
+            best = _best(end, values, ids, lower_id_first=not by_date)
+            return Found(len(ids), best[request.offset:end], facets)
 
 
-def _filter_query(f: Filters) -> wq.Query | None:
-    """The form's filters, answered by the index's ID and numeric fields."""
-    parts: list[wq.Query] = []
+def _members(ids: np.ndarray, allowed: Collection[int]) -> np.ndarray:
+    """Which of the ids are among the allowed ones, as a boolean array."""
+    if not len(allowed) or not len(ids):
+        return np.zeros(len(ids), dtype=bool)
+    return np.isin(ids, np.fromiter(allowed, dtype=np.int64, count=len(allowed)))
+
+
+def _best(end: int, values: np.ndarray, ids: np.ndarray, *, lower_id_first: bool) -> list[int]:
+    """The ids of the `end` highest values, highest first, ties broken by the id."""
+    if len(values) > end:
+        threshold = np.partition(values, len(values) - end)[len(values) - end]
+        chosen = values >= threshold
+        values, ids = values[chosen], ids[chosen]
+    order = np.lexsort((ids if lower_id_first else -ids, -values))[:end]
+    return ids[order].tolist()
+
+
+def _filter(found: np.ndarray, f: Filters, segment: matching.Segment) -> None:
+    """Narrow the candidates by the form's filters, answered by the index's ID fields and the date column."""
     for name, value in (("category", f.category), ("level", f.level), ("project", f.project_id),
                         ("building", f.building_id), ("department", f.department_id)):
         if value:
-            parts.append(wq.Term(name, str(value)))
+            found &= segment.term_docs(name, str(value))
     if f.date_from or f.date_to:
-        parts.append(wq.NumericRange("date", _as_int_date(f.date_from) if f.date_from else None,
-                                     _as_int_date(f.date_to) if f.date_to else None))
-    return wq.And(parts) if parts else None
+        days = segment.column("day")
+        if f.date_from:
+            found &= days >= _as_int_date(f.date_from)
+        if f.date_to:
+            found &= days <= _as_int_date(f.date_to)
 
 
 FIELDS = {"": "content", "title": "title", "number": "number", "customer": "customer", "unit": "unit"}
@@ -337,7 +421,7 @@ def _word_query(word: Word) -> wq.Query | None:
         # Phrase mode numbers the terms consecutively, as the index does for the same text.
         terms = [p.text for p in pieces(word.text, "phrase")]
         if len(terms) > 1 and fieldname == "content":
-            return wq.Phrase(fieldname, terms)
+            return wq.Phrase("phrases", terms)
         parts = [wq.Term(fieldname, t) for t in terms]
     else:
         parts = []

@@ -1,6 +1,6 @@
 """What a document's index entry contains, and keeping the index in step with the database.
 
-The entry is built from the database and the decrypted text (textstore.document_pages); nothing readable is
+The entry is built from the database and the decrypted text (textstore.pages_of); nothing readable is
 stored in the index. Level-A documents are indexed by their metadata only unless INDEX_LEVEL_A_CONTENT is
 set. Each entry carries a stamp (a hash of everything it was built from), so `archive verify` can tell a
 stale entry from a current one without decrypting anything.
@@ -18,7 +18,7 @@ from flask import current_app
 from sqlalchemy.orm import joinedload
 
 from ..core.enums import Level
-from ..documents.models import Document, FileVersion
+from ..documents.models import Document
 from ..extensions import db
 from ..units.models import Building, Customer, Dossier, Occupancy, Unit
 from . import textstore
@@ -76,21 +76,10 @@ def _customers_by_unit(unit_ids: set[int]) -> dict[int, list[str]]:
     return names
 
 
-def _text_states(documents: list[Document]) -> dict[int, tuple[int | None, str]]:
-    """document id -> (current version id, text state) — what the stamp needs to know about the text."""
-    current = dict(db.session.execute(
-        sa.select(FileVersion.document_id, sa.func.max(FileVersion.id))
-        .where(FileVersion.document_id.in_([d.id for d in documents])).group_by(FileVersion.document_id)
-    ).all())
-    states = {
-        row.file_version_id: f"{row.status.value if hasattr(row.status, 'value') else row.status}:"
-                             f"{row.finished_at.isoformat() if row.finished_at else ''}"
-        for row in db.session.execute(
-            sa.select(ExtractedText.file_version_id, ExtractedText.status, ExtractedText.finished_at)
-            .where(ExtractedText.file_version_id.in_(list(current.values())))
-        )
-    }
-    return {d.id: (current.get(d.id), states.get(current.get(d.id), "")) for d in documents}
+def _text_state(row: ExtractedText) -> str:
+    """What the stamp needs to know about the text: its status and when it was last read."""
+    status = row.status.value if hasattr(row.status, "value") else row.status
+    return f"{status}:{row.finished_at.isoformat() if row.finished_at else ''}"
 
 
 def _load(ids: list[int]) -> list[Document]:
@@ -106,7 +95,9 @@ def entries(documents: list[Document], *, with_content: bool = True) -> list[Ent
     """The index entries of a batch of documents, in a fixed number of queries (plus one decryption each)."""
     units = {d.dossier.unit_id for d in documents if d.dossier.unit_id}
     customers = _customers_by_unit(units)
-    text_states = _text_states(documents)
+    texts = textstore.current_texts([d.id for d in documents])
+    readable = [d.id for d in documents if with_content and content_indexed(d.level)]
+    pages_by_document = textstore.pages_of(readable, texts)
     built = []
     for doc in documents:
         dossier, unit = doc.dossier, doc.dossier.unit
@@ -119,13 +110,15 @@ def entries(documents: list[Document], *, with_content: bool = True) -> list[Ent
         metadata = [doc.title, doc.archive_number, doc.responsible_party, doc.doc_number, doc.remarks, names,
                     unit_text, dossier.project.name, dossier.project.code, dossier.title]
         include_text = content_indexed(doc.level)
-        version_id, text_state = text_states[doc.id]
+        current = texts.get(doc.id)
+        version_id = current.version_id if current else None
+        text_state = _text_state(current.row) if current and current.row else ""
         stamp = hashlib.sha256(json.dumps(
             [metadata, doc.category.value, doc.level.value, doc.department_id, scope, doc.doc_date.isoformat(),
              building.id if building else None, version_id, text_state, include_text],
             ensure_ascii=False,
         ).encode()).hexdigest()[:32]
-        pages = textstore.document_pages(doc) if include_text and with_content else None
+        pages = pages_by_document.get(doc.id)
         built.append(Entry(
             document_id=doc.id, stamp=stamp, content="\n".join([*(pages or []), *metadata]), title=doc.title,
             number=doc.archive_number, customers=names, unit=unit_text, category=doc.category.value,

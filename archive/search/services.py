@@ -6,16 +6,19 @@ reader that a document they may not read exists.
 """
 from __future__ import annotations
 
+import json
 import math
 import re
 import unicodedata
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
 from markupsafe import Markup, escape
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from ..audit import services as audit
 from ..auth.models import Department, User
@@ -25,15 +28,15 @@ from ..core.permissions import policy
 from ..core.uow import unit_of_work
 from ..documents.models import Document
 from ..extensions import db
-from ..units.models import Building, Customer, Dossier, Occupancy, Project
+from ..units.models import Building, Customer, Dossier, Occupancy, Project, Unit
 from . import indexing, textstore
 from .analysis import pieces
-from .index import Clause, Filters, Request, Word
+from .index import Admission, Clause, Filters, Request, Word
 
 PER_PAGE = 20
 MAX_QUERY_LENGTH = 500
 ID_BATCH = 1000  # ids per permission query
-WHOLE_TABLE_ABOVE = 20_000  # more candidates than this: ask once for every visible id instead of in batches
+WHOLE_TABLE_ABOVE = 10_000  # more candidates than this: one pass over the table beats the batches
 SNIPPET_CHARS = 160
 SUGGESTIONS = 8
 
@@ -44,6 +47,12 @@ FIELD_PREFIXES = {"title": "title", "number": "number", "customer": "customer", 
 @dataclass
 class SearchQuery:
     text: str = ""
+    # The advanced form's metadata: each found as part of the stored value (an archive number's prefix, a
+    # title's words as written, a customer's name, a unit such as 3栋2单元1502).
+    archive_number: str = ""
+    title: str = ""
+    customer: str = ""
+    unit: str = ""
     category: Category | None = None
     level: Level | None = None
     project_id: int | None = None
@@ -53,9 +62,24 @@ class SearchQuery:
     date_to: date | None = None
     sort: str = "relevance"  # or "date"
 
-    def has_filters(self) -> bool:
-        return any((self.category, self.level, self.project_id, self.building_id, self.department_id,
-                    self.date_from, self.date_to))
+    def metadata_conditions(self) -> list:
+        """The metadata criteria as SQL conditions on Document, asked together with the policy's clause."""
+        conditions = []
+        if self.archive_number.strip():
+            conditions.append(Document.archive_number.contains(self.archive_number.strip(), autoescape=True))
+        if self.title.strip():
+            conditions.append(Document.title.contains(self.title.strip(), autoescape=True))
+        if self.unit.strip():
+            conditions.append(Document.dossier_id.in_(
+                sa.select(Dossier.id).join(Unit, Dossier.unit_id == Unit.id)
+                .join(Building, Unit.building_id == Building.id)
+                .where((Building.name + Unit.name).contains(self.unit.strip(), autoescape=True))))
+        if self.customer.strip():
+            conditions.append(Document.dossier_id.in_(
+                sa.select(Dossier.id).join(Occupancy, Occupancy.unit_id == Dossier.unit_id)
+                .join(Customer, Customer.id == Occupancy.customer_id)
+                .where(Customer.name.contains(self.customer.strip(), autoescape=True))))
+        return conditions
 
 
 @dataclass(frozen=True)
@@ -128,21 +152,55 @@ def parse(text: str) -> list[Clause]:
     return clauses
 
 
-def _visible_ids(identity):
-    """The policy's answer for a list of candidate ids: the subset the identity may read."""
-    clause = policy.where(identity, "read", Document)
+class _Admission(Admission):
+    """The policy's answer for the candidates of one search: the subset the identity may read (and that meets
+    the metadata conditions). Up to WHOLE_TABLE_ABOVE candidates are asked about by id, ID_BATCH to a query;
+    beyond that, every admitted id is read in one pass over the table. That pass starts, on the session's
+    connection in another thread, as soon as the index expects that many candidates, so the database works
+    while the index does: the answer is one aggregated row, so the driver runs it without holding Python's
+    lock. Nothing else uses the connection until `wait` has returned."""
 
-    def visible(candidate_ids: list[int]) -> set[int]:
+    def __init__(self, identity, conditions: list) -> None:
+        self.clause = sa.and_(policy.where(identity, "read", Document), *conditions)
+        self._everything: Future[list[int]] | None = None
+
+    def expect(self, estimate: int) -> None:
+        if estimate > WHOLE_TABLE_ABOVE and self._everything is None:
+            connection = db.session.connection()
+            # One row: PostgreSQL's array of ids arrives as a list; SQLite's JSON array is parsed in C.
+            ids = (sa.func.array_agg(Document.id) if connection.dialect.name == "postgresql"
+                   else sa.func.json_group_array(Document.id))
+            self._everything = _admission_threads.submit(_every_admitted_id, connection,
+                                                         sa.select(ids).where(self.clause))
+
+    def __call__(self, candidate_ids: Sequence[int]) -> Collection[int]:
         if len(candidate_ids) > WHOLE_TABLE_ABOVE:
-            everything = set(db.session.scalars(sa.select(Document.id).where(clause)))
-            return everything.intersection(candidate_ids)
-        admitted: set[int] = set()
+            self.expect(len(candidate_ids))
+        if self._everything is not None:
+            return self._everything.result()  # every admitted id: the backend keeps its candidates
+        found: set[int] = set()
         for start in range(0, len(candidate_ids), ID_BATCH):
-            batch = candidate_ids[start:start + ID_BATCH]
-            admitted.update(db.session.scalars(sa.select(Document.id).where(Document.id.in_(batch), clause)))
-        return admitted
+            batch = [int(i) for i in candidate_ids[start:start + ID_BATCH]]
+            statement = sa.select(Document.id).where(Document.id.in_(batch), self.clause)
+            result = db.session.connection().execute(statement)
+            try:  # the driver's rows as they are: one integer column needs no per-row processing
+                found.update(row[0] for row in result.cursor.fetchall())
+            finally:
+                result.close()
+        return found
 
-    return visible
+    def wait(self) -> None:
+        """Until the pass over the table is over (however the search ended): the connection is free again."""
+        if self._everything is not None:
+            wait([self._everything])
+
+
+_admission_threads = ThreadPoolExecutor(max_workers=4, thread_name_prefix="search-admission")
+
+
+def _every_admitted_id(connection: sa.Connection, statement) -> list[int]:
+    ids = connection.execute(statement).scalar()
+    return json.loads(ids) if isinstance(ids, str) else ids or []
 
 
 def _marked_words(clauses: list[Clause]) -> list[str]:
@@ -197,8 +255,9 @@ def search(identity, query: SearchQuery, page: int = 1, per_page: int = PER_PAGE
         raise ValidationError("The search text is too long.")
     clauses = parse(query.text)
     page = max(1, page)
-    if not clauses and not query.has_filters():
+    if query.text.strip() and not clauses:  # only characters that are not searched (punctuation)
         return SearchPage(query, 0, [], page, per_page)
+    # No words and no criteria: everything the reader may read, newest first.
     backend = indexing.backend()
     request = Request(
         clauses=clauses,
@@ -212,23 +271,25 @@ def search(identity, query: SearchQuery, page: int = 1, per_page: int = PER_PAGE
         offset=(page - 1) * per_page,
         limit=per_page,
     )
-    found = backend.search(request, _visible_ids(identity))
+    admission = _Admission(identity, query.metadata_conditions())
+    try:
+        found = backend.search(request, admission)
+    finally:
+        admission.wait()
     if backend.take_rebuild_request():
         indexing.schedule_rebuild()
-    # Loaded again under the policy: a document changed since the index answered is still checked.
-    documents = {d.id: d for d in db.session.scalars(
-        sa.select(Document).where(Document.id.in_(found.document_ids), policy.where(identity, "read", Document))
-        .options(joinedload(Document.dossier).joinedload(Dossier.unit), selectinload(Document.versions)))}
-    words = _marked_words(clauses)
-    hits = []
-    for document_id in found.document_ids:
-        doc = documents.get(document_id)
-        if doc is not None:
-            pages = textstore.document_pages(doc) if indexing.content_indexed(doc.level) else None
-            hits.append(Hit(doc, snippet(pages, words)))
+    # Recorded before the page is loaded: the commit would expire what the page shows.
     with unit_of_work():
         audit.record("search.fulltext", actor=identity, query=query.text, results=found.total, page=page,
                      **{k: _plain(v) for k, v in vars(query).items() if v and k != "text"})
+    # Loaded again under the policy: a document changed since the index answered is still checked.
+    documents = {d.id: d for d in db.session.scalars(
+        sa.select(Document).where(Document.id.in_(found.document_ids), policy.where(identity, "read", Document))
+        .options(joinedload(Document.dossier).joinedload(Dossier.unit)))}
+    words = _marked_words(clauses)
+    shown = [documents[i] for i in found.document_ids if i in documents]
+    pages = textstore.pages_of([doc.id for doc in shown if indexing.content_indexed(doc.level)])
+    hits = [Hit(doc, snippet(pages.get(doc.id), words)) for doc in shown]
     return SearchPage(query, found.total, hits, page, per_page, _facets(found.facets))
 
 

@@ -24,7 +24,7 @@ from ..core.types import utcnow
 from ..core.uow import UnitOfWork, unit_of_work
 from ..documents.models import Document, FileVersion
 from ..extensions import db
-from ..storage import BlobNotFound, SealedBlob
+from ..storage import BlobNotFound, EnvelopeStore, SealedBlob
 from .models import ExtractedText, TextStatus
 
 log = logging.getLogger(__name__)
@@ -53,9 +53,15 @@ def enqueue(file_version_id: int) -> None:
 
 # --- the pages ----------------------------------------------------------------------------------------------
 
+# A reader allocates buffers of the blob's segment size (the default is 1 MiB, made for scans): text is small,
+# and the search page decrypts the text of every result it shows.
+TEXT_SEGMENT_SIZE = 64 * 1024
+
+
 def seal_pages(pages: list[str]) -> SealedBlob:
     payload = json.dumps(pages, ensure_ascii=False).encode("utf-8")
-    return blob_store().put(io.BytesIO(payload))
+    store = blob_store()
+    return EnvelopeStore(store.backend, store.keyring, TEXT_SEGMENT_SIZE).put(io.BytesIO(payload))
 
 
 def read_pages(row: ExtractedText) -> list[str]:
@@ -69,17 +75,45 @@ def document_pages(document: Document) -> list[str] | None:
     Once a version has been read, its text stays available while it is read again (after a re-queue) and
     if that fails: the last good text is kept until a new one replaces it.
     """
-    version = document.current_version
-    if version is None:
-        return None
-    row = db.session.get(ExtractedText, version.id)
-    if row is None or row.blob_id is None:
-        return None
-    try:
-        return read_pages(row)
-    except BlobNotFound:  # replaced by a new reading since the row was loaded: read the new one
-        db.session.refresh(row)
-        return read_pages(row)
+    return pages_of([document.id]).get(document.id)
+
+
+@dataclass(frozen=True)
+class CurrentText:
+    """A document's current file version, and its text row if it has one."""
+
+    version_id: int
+    row: ExtractedText | None
+
+
+def current_texts(document_ids: list[int]) -> dict[int, CurrentText]:
+    """document id -> its current version (the highest version number) and text row, in one query."""
+    if not document_ids:
+        return {}
+    latest = (sa.select(FileVersion.document_id, sa.func.max(FileVersion.version).label("version"))
+              .where(FileVersion.document_id.in_(document_ids)).group_by(FileVersion.document_id).subquery())
+    rows = db.session.execute(
+        sa.select(FileVersion.document_id, FileVersion.id, ExtractedText)
+        .join(latest, sa.and_(FileVersion.document_id == latest.c.document_id, FileVersion.version == latest.c.version))
+        .outerjoin(ExtractedText, ExtractedText.file_version_id == FileVersion.id)
+    )
+    return {document_id: CurrentText(version_id, row) for document_id, version_id, row in rows}
+
+
+def pages_of(document_ids: list[int], texts: dict[int, CurrentText] | None = None) -> dict[int, list[str]]:
+    """The decrypted pages of each document that has text (as `document_pages`), one query for them all."""
+    texts = current_texts(document_ids) if texts is None else texts
+    pages = {}
+    for document_id in document_ids:
+        current = texts.get(document_id)
+        if current is None or current.row is None or current.row.blob_id is None:
+            continue
+        try:
+            pages[document_id] = read_pages(current.row)
+        except BlobNotFound:  # replaced by a new reading since the row was loaded: read the new one
+            db.session.refresh(current.row)
+            pages[document_id] = read_pages(current.row)
+    return pages
 
 
 # --- status and re-queueing -----------------------------------------------------------------------------------

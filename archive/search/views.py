@@ -1,4 +1,4 @@
-"""The search page (one box, and an advanced form) and its autocomplete."""
+"""The search page (one box, and an advanced form with the metadata criteria) and its autocomplete."""
 from __future__ import annotations
 
 from typing import Any
@@ -31,6 +31,11 @@ class FullTextForm(FlaskForm):
     q = StringField(_l("Search"), validators=[Optional(), Length(max=services.MAX_QUERY_LENGTH)],
                     render_kw={"placeholder": _l("Words, names, contract or unit numbers, e.g. 押金 3栋2单元1502"),
                                "autocomplete": "off"})
+    archive_number = StringField(_l("Archive number"), validators=[Optional(), Length(max=100)])
+    title = StringField(_l("Title"), validators=[Optional(), Length(max=300)])
+    customer = StringField(_l("Customer name"), validators=[Optional(), Length(max=200)])
+    unit = StringField(_l("Unit"), validators=[Optional(), Length(max=100)],
+                       render_kw={"placeholder": _l("e.g. 3栋2单元1502")})
     category = SelectField(_l("Category"), validators=[Optional()])
     level = SelectField(_l("Level"), validators=[Optional()])
     project = SelectField(_l("Project"), validators=[Optional()])
@@ -56,6 +61,8 @@ class FullTextForm(FlaskForm):
 
         return services.SearchQuery(
             text=self.q.data or "",
+            archive_number=self.archive_number.data or "", title=self.title.data or "",
+            customer=self.customer.data or "", unit=self.unit.data or "",
             category=Category(self.category.data) if self.category.data else None,
             level=Level(self.level.data) if self.level.data else None,
             project_id=number(self.project.data), building_id=number(self.building.data),
