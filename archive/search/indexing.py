@@ -171,7 +171,8 @@ def document_count() -> int:
 
 
 def rebuild(progress: Callable[[int], None] = lambda n: None, procs: int = 1) -> int:
-    """Rebuild the whole index from the database and the text store, in one writer and one commit."""
+    """Rebuild the whole index from the database and the text store, in one commit: this process reads, `procs`
+    writer processes (or this one) write the segments."""
     return backend().rebuild(iter_entries(), progress, procs)
 
 
