@@ -49,7 +49,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     def index():
         if not current_user.is_authenticated:
             return redirect(url_for("auth.login"))
-        return redirect(url_for("units.dossiers"))
+        return redirect(url_for("dashboard.home"))
 
     from .cli import register_commands
 
@@ -62,12 +62,15 @@ def _import_models() -> None:
     """Every model must be known to the metadata before migrations or create_all run."""
     from .audit import models as _audit  # noqa: F401
     from .auth import models as _auth  # noqa: F401
+    from .classification import models as _classification  # noqa: F401
+    from .backup import models as _backup  # noqa: F401
     from .core import models as _core  # noqa: F401
     from .documents import models as _documents  # noqa: F401
     from .handovers import models as _handovers  # noqa: F401
     from .integrity import models as _integrity  # noqa: F401
     from .loans import models as _loans  # noqa: F401
     from .notifications import models as _notifications  # noqa: F401
+    from .retention import models as _retention  # noqa: F401
     from .search import models as _search  # noqa: F401
     from .shelving import models as _shelving  # noqa: F401
     from .units import models as _units  # noqa: F401
@@ -75,29 +78,38 @@ def _import_models() -> None:
 
 def _register_policies() -> None:
     from .auth.permissions import register as auth_rules
+    from .classification.permissions import register as classification_rules
+    from .dashboard.permissions import register as dashboard_rules
     from .documents.permissions import register as document_rules
     from .handovers.permissions import register as handover_rules
+    from .integrity.permissions import register as integrity_rules
     from .loans.permissions import register as loan_rules
+    from .retention.permissions import register as retention_rules
     from .shelving.permissions import register as shelving_rules
     from .units.permissions import register as unit_rules
 
-    for register in (auth_rules, unit_rules, document_rules, loan_rules, shelving_rules, handover_rules):
+    for register in (auth_rules, unit_rules, document_rules, loan_rules, shelving_rules, handover_rules,
+                     classification_rules, integrity_rules, retention_rules, dashboard_rules):
         register()
 
 
 def _register_blueprints(app: Flask) -> None:
     from .audit.views import bp as audit_bp
     from .auth.views import admin_bp, bp as auth_bp
+    from .classification.views import bp as classification_bp
+    from .dashboard.views import bp as dashboard_bp
     from .documents.views import bp as documents_bp
     from .handovers.views import bp as handovers_bp
+    from .integrity.views import bp as integrity_bp
     from .loans.views import bp as loans_bp
+    from .retention.views import bp as retention_bp
     from .notifications.views import bp as notifications_bp
     from .search.views import bp as search_bp
     from .shelving.views import bp as shelving_bp
     from .units.views import bp as units_bp
 
     for bp in (auth_bp, admin_bp, units_bp, documents_bp, search_bp, loans_bp, handovers_bp, notifications_bp, audit_bp,
-               shelving_bp):
+               shelving_bp, classification_bp, integrity_bp, retention_bp, dashboard_bp):
         app.register_blueprint(bp)
 
 

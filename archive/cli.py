@@ -61,6 +61,20 @@ def register_commands(app: Flask) -> None:
     from .loans.cli import loans_cli
 
     app.cli.add_command(loans_cli)
+    from .backup.cli import backup_command, restore_command, restore_drill_command
+
+    for command in (backup_command, restore_command, restore_drill_command):
+        app.cli.add_command(command)
+    from .integrity.cli import check, fixity
+
+    app.cli.add_command(check)
+    app.cli.add_command(fixity)
+    from .classification.cli import classification_cli
+
+    app.cli.add_command(classification_cli)
+    from .audit.cli import audit_cli
+
+    app.cli.add_command(audit_cli)
 
 
 @click.command()

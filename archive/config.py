@@ -29,6 +29,7 @@ class Defaults:
     DOCUMENT_NUMBER_RULE = "{dossier}-{category}-{seq:04d}"
     LITIGATION_NUMBER_RULE = "{fonds}-{project}-SS-{seq:04d}"
     LOGIN_MAX_FAILURES = 5
+    PASSWORD_HASH_PROFILE = "RFC_9106_LOW_MEMORY"  # argon2.profiles; not settable from the environment
     LOGIN_LOCKOUT_MINUTES = 15
     PAGE_SIZE = 50
     BABEL_DEFAULT_LOCALE = "zh_Hans"
@@ -64,6 +65,16 @@ class Defaults:
     SMTP_FROM = "property-archive@localhost"
     SMTP_STARTTLS = False
     SMTP_TIMEOUT = 10.0  # seconds; a slow mail server must not hold up the page that sent the notification
+    # Backups (archive/backup): nothing is scheduled until BACKUP_DIR is set. Cron fields "minute hour day month
+    # weekday" in the archive's time zone.
+    BACKUP_DIR: str | None = None
+    BACKUP_CRONTAB = "30 2 * * *"  # daily at 02:30
+    BACKUP_DRILL_CRONTAB = "0 4 * * 0"  # a restore drill of the latest backup, Sundays at 04:00
+    # Integrity (archive/integrity): the periodic fixity run re-hashes every stored blob once per cycle.
+    FIXITY_CYCLE_DAYS = 30
+    # `archive verify --repair` leaves younger unreferenced blobs alone: a filing in progress has written its
+    # blob but not yet committed its row.
+    ORPHAN_GRACE_SECONDS = 3600
 
 
 # name (without the ARCHIVE_ prefix) -> (config key, parser)
@@ -99,6 +110,11 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "SMTP_FROM": ("SMTP_FROM", str),
     "SMTP_STARTTLS": ("SMTP_STARTTLS", _bool),
     "SMTP_TIMEOUT": ("SMTP_TIMEOUT", float),
+    "BACKUP_DIR": ("BACKUP_DIR", str),
+    "BACKUP_CRONTAB": ("BACKUP_CRONTAB", str),
+    "BACKUP_DRILL_CRONTAB": ("BACKUP_DRILL_CRONTAB", str),
+    "FIXITY_CYCLE_DAYS": ("FIXITY_CYCLE_DAYS", int),
+    "ORPHAN_GRACE_SECONDS": ("ORPHAN_GRACE_SECONDS", int),
 }
 
 

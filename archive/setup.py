@@ -24,6 +24,7 @@ from .core.keys import (
 from .core.models import Setting
 from .extensions import db
 from .handovers.deadlines import ensure_default_rules
+from .retention.services import ensure_default_schedule
 from .storage import Keyring
 
 
@@ -50,6 +51,7 @@ def initialise(app: Flask, admin_login: str = "admin") -> Iterator[str]:
     db.session.commit()
     auth.ensure_default_departments()
     ensure_default_rules()
+    ensure_default_schedule()
     if db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0:
         admin, admin_password = auth.create_user(
             auth.SYSTEM, username=admin_login, display_name="系统管理员", department_code="GMO",
@@ -67,7 +69,11 @@ def initialise(app: Flask, admin_login: str = "admin") -> Iterator[str]:
 
 
 def startup_checks(app: Flask) -> None:
-    """Refuse to serve with a missing or wrong master key or an un-migrated database."""
+    """Refuse to serve with a missing or wrong master key, an un-migrated database or an unfinished restore."""
+    from .backup.services import RESTORE_MARKER
+
+    if (Path(app.config["STORAGE_DIR"]) / RESTORE_MARKER).exists():
+        raise RuntimeError("A restore into this instance did not finish: run `archive restore` again.")
     keyring()
     with db.engine.connect() as conn:
         current = MigrationContext.configure(conn).get_current_revision()

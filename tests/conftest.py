@@ -49,6 +49,7 @@ def _config(database_url: str, storage: Path) -> dict:
         "SECRET_KEY": "test-secret-key",
         "SERVER_NAME": "localhost",
         "PREFERRED_URL_SCHEME": "https",
+        "PASSWORD_HASH_PROFILE": "CHEAPEST",  # real Argon2id at test cost; the default is tested on its own
     }
 
 
@@ -132,6 +133,21 @@ def running(app):
         yield app
         db.session.remove()
         db.engine.dispose()
+
+
+@contextmanager
+def keyfile_instance(database_url: str, tmp_path: Path, monkeypatch, **overrides):
+    """A ready archive whose master key is a file in its instance folder, not ARCHIVE_MASTER_KEY: what key
+    rotation writes to."""
+    monkeypatch.setenv("ARCHIVE_INSTANCE_PATH", str(tmp_path / "instance"))
+    monkeypatch.delenv("ARCHIVE_MASTER_KEY", raising=False)
+    from archive.core.keys import key_file
+    from archive.storage import Keyring
+
+    app = make_app(database_url, tmp_path / "storage", MASTER_KEY=None, **overrides)
+    Keyring.create_file(key_file(app))
+    with running(app):
+        yield app
 
 
 @pytest.fixture

@@ -20,6 +20,16 @@ from archive.units import services as units
 from archive.units.models import Dossier
 
 PASSWORD = "correct-horse-battery"
+
+
+def flip_a_byte(blob_id: str, offset: int = 40) -> None:
+    """Damage a stored file on disk behind the archive's back, as bit rot or tampering would."""
+    from archive.core.keys import blob_store
+
+    path = blob_store().backend.path_for(blob_id)
+    data = bytearray(path.read_bytes())
+    data[offset] ^= 0x01
+    path.write_bytes(bytes(data))
 _serial = count(1)
 
 
@@ -53,6 +63,13 @@ def csrf_token(client, path: str) -> str:
     match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
     assert match, f"no CSRF token on {path}"
     return match.group(1)
+
+
+def login_in_english(client, factory, user) -> None:
+    """Log in and switch the UI to English, so messages can be read whatever the catalogue says."""
+    assert factory.login(client, user).status_code == 302
+    response = client.post("/language", data={"locale": "en", "csrf_token": csrf_token(client, "/account")})
+    assert response.status_code == 302
 
 
 class Factory:

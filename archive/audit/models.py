@@ -21,6 +21,8 @@ class AuditEvent(db.Model):
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     actor_id: Mapped[int | None] = mapped_column(index=True)  # no FK: the record outlives any user row
     actor_name: Mapped[str] = mapped_column(sa.String(100), default="")
+    # The actor's department code when the event was recorded ("" for the command line and older events).
+    actor_department: Mapped[str] = mapped_column(sa.String(20), default="", server_default="", index=True)
     action: Mapped[str] = mapped_column(sa.String(60), index=True)
     object_type: Mapped[str] = mapped_column(sa.String(40), default="")
     object_id: Mapped[str] = mapped_column(sa.String(100), default="")

@@ -4,7 +4,9 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import cache
 
+import argon2.profiles
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -20,8 +22,16 @@ from ..core.uow import unit_of_work
 from ..extensions import db
 from .models import Department, User
 
-# Argon2id (memory-hard); argon2-cffi's defaults follow RFC 9106's second recommendation.
-_hasher = PasswordHasher()
+@cache
+def _hasher_for(profile: str) -> PasswordHasher:
+    return PasswordHasher.from_parameters(getattr(argon2.profiles, profile))
+
+
+def _hasher() -> PasswordHasher:
+    """Argon2id (memory-hard) with RFC 9106's second recommendation (PASSWORD_HASH_PROFILE); the test suite
+    alone picks argon2-cffi's CHEAPEST profile, the same algorithm at a cost that lets it create thousands of
+    users. A hash records its own parameters, so it verifies under any profile and is renewed at log-in."""
+    return _hasher_for(current_app.config["PASSWORD_HASH_PROFILE"])
 MIN_PASSWORD_LENGTH = 10
 
 # The departments of DOMAIN.md; the general manager's office is the central archive.
@@ -57,7 +67,7 @@ SYSTEM = SystemIdentity()
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def generate_password() -> str:
@@ -242,7 +252,7 @@ class LoginThrottled(Exception):
 
 def _verify(user: User, password: str) -> bool:
     try:
-        return _hasher.verify(user.password_hash, password)
+        return _hasher().verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
@@ -269,11 +279,11 @@ def authenticate(username: str, password: str, ip: str) -> User | None:
         raise LoginThrottled(current_app.config["LOGIN_LOCKOUT_MINUTES"])
     user = db.session.scalar(sa.select(User).where(User.username == username))
     # Hash even for an unknown login, so timing does not tell which logins exist.
-    ok = _verify(user, password) if user else (_hasher.hash(password) and False)
+    ok = _verify(user, password) if user else (_hasher().hash(password) and False)
     with unit_of_work():
         if ok and user.active:
             user.last_login_at = utcnow()
-            if _hasher.check_needs_rehash(user.password_hash):
+            if _hasher().check_needs_rehash(user.password_hash):
                 user.password_hash = hash_password(password)
             audit.record("auth.login", actor=user, object_type="login", object_id=username, ip=ip)
             return user

@@ -23,3 +23,13 @@ def _sqlite_begin(conn) -> None:
     # with SQLITE_BUSY, and the gap-free number sequences and the audit chain stay serial.
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def refresh_planner_statistics(connection: sa.Connection) -> None:
+    """Let SQLite's planner know the tables' sizes and spreads (ANALYZE), as PostgreSQL's autovacuum does on its
+    own. Without them SQLite reads the documents through their level index for a permission clause that
+    nearly every row meets, instead of the (department, level) index: 3 to 5 times slower at 100,000 documents.
+    The sample is bounded, so this takes milliseconds at any size."""
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("PRAGMA analysis_limit=1000")
+        connection.exec_driver_sql("ANALYZE")

@@ -29,6 +29,24 @@ class Level(str, enum.Enum):
 LEVEL_LABELS = {Level.C: _l("C 内部"), Level.B: _l("B 普通商密"), Level.A: _l("A 核心商密")}
 
 
+class LevelPeriod(str, enum.Enum):
+    """How long a classification level holds (保密期限), set by an approved classification change."""
+
+    DATE = "date"  # until a date: declassified to C when the date has passed
+    LONG_TERM = "long_term"  # 长期
+    UNTIL_PUBLISHED = "until_published"  # 公布前: until the company publishes it
+
+    @property
+    def label(self) -> str:
+        return str(
+            {
+                LevelPeriod.DATE: _l("Until a date"),
+                LevelPeriod.LONG_TERM: _l("Long-term 长期"),
+                LevelPeriod.UNTIL_PUBLISHED: _l("Until published 公布前"),
+            }[self]
+        )
+
+
 class Role(str, enum.Enum):
     CLERK = "clerk"
     DEPT_HEAD = "dept_head"

@@ -33,6 +33,12 @@ class Conflict(ArchiveError):
     status_code = 409
 
 
+class Gone(ArchiveError):
+    """The record is kept but its content was destroyed (a disposed document): 410."""
+
+    status_code = 410
+
+
 class AccessDenied(Exception):
     """The policy refused. Shown as 404 for objects (an invisible document looks exactly like a missing one)."""
 

@@ -75,9 +75,9 @@ class OwnDepartment(Generator):
 
 @dataclass(frozen=True)
 class Related(Generator):
-    """An EXISTS over a related table, e.g. the knowledge scope or an active loan.
+    """A condition over a related table (an EXISTS or an IN list), e.g. the knowledge scope or an active loan.
 
-    `condition(identity)` builds the correlated clause; `allows` runs it for the one object,
+    `condition(identity)` builds the clause; `allows` runs it for the one object,
     so both questions are answered by the same SQL.
     """
 

@@ -3,9 +3,14 @@ from __future__ import annotations
 
 import logging
 from contextlib import contextmanager
-from typing import Callable, Iterator
+from typing import Callable, Iterator, TypeVar
+
+import sqlalchemy as sa
 
 from ..extensions import db
+from .errors import NotFound
+
+Row = TypeVar("Row")
 
 log = logging.getLogger(__name__)
 
@@ -40,3 +45,17 @@ def unit_of_work() -> Iterator[UnitOfWork]:
         raise
     for fn in uow._after_commit:
         fn()
+
+
+def locked(model: type[Row], row_id: int) -> Row:
+    """The row locked for this transaction (SELECT … FOR UPDATE; SQLite's BEGIN IMMEDIATE locks the whole
+    database), and everything read afterwards fresh from the database: objects loaded before the lock, by
+    the page that called us, may be stale, so they are expired first. A missing row is a 404."""
+    db.session.flush()
+    db.session.expire_all()
+    row = db.session.scalars(
+        sa.select(model).where(model.id == row_id).with_for_update(of=model).execution_options(populate_existing=True)
+    ).first()
+    if row is None:
+        raise NotFound("Not found.")
+    return row

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import logging
+from typing import Callable
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, jsonify, render_template, request, send_file, url_for
+from flask import Flask, Response, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import get_locale, gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -50,6 +51,18 @@ def send_private(stream, *, media_type: str, filename: str, size: int | None = N
 def error_text(exc: ArchiveError) -> str:
     """The error in the reader's language, followed by each problem it stands for."""
     return " ".join([_(exc.message, **exc.details), *(error_text(problem) for problem in exc.problems)])
+
+
+def perform_step(action: Callable[[], object], success: str, *, done: str,
+                 refused: Callable[[ArchiveError], Response]) -> Response:
+    """One workflow step from a page: on success flash and go to `done`; a refusal is shown by `refused`
+    (the record's page with the reason, and the form as it was sent)."""
+    try:
+        action()
+    except ArchiveError as exc:
+        return refused(exc)
+    flash(success, "success")
+    return redirect(done)
 
 
 def wants_json() -> bool:

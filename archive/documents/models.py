@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..auth.models import Department, User
-from ..core.enums import Carrier, Category, Level, Retention
+from ..core.enums import Carrier, Category, Level, LevelPeriod, Retention
 from ..core.types import UTCDateTime, enum_column, utcnow
 from ..extensions import db
 from ..units.models import Dossier
@@ -23,6 +23,8 @@ class Document(db.Model):
         sa.UniqueConstraint("dossier_id", "category", "seq"),
         sa.CheckConstraint("page_count >= 0", name="page_count_not_negative"),
         sa.Index("ix_documents_dossier_listing", "dossier_id", "category", "doc_date"),
+        # Covers the permission clause's "own department, level within clearance" without reading the table.
+        sa.Index("ix_documents_department_level", "department_id", "level"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -34,12 +36,20 @@ class Document(db.Model):
     responsible_party: Mapped[str] = mapped_column(sa.String(200))  # 责任者
     doc_number: Mapped[str] = mapped_column(sa.String(100), default="")  # 文号
     doc_date: Mapped[date] = mapped_column(index=True)  # 日期
-    department_id: Mapped[int] = mapped_column(sa.ForeignKey("departments.id"), index=True)
+    department_id: Mapped[int] = mapped_column(sa.ForeignKey("departments.id"))
     level: Mapped[Level] = mapped_column(enum_column(Level, 1), default=Level.C, index=True)
+    # The period of the level (保密期限), set by an approved classification change; none for C.
+    level_period: Mapped[LevelPeriod | None] = mapped_column(enum_column(LevelPeriod))
+    level_until: Mapped[date | None] = mapped_column(index=True)  # the last day of a dated period
     page_count: Mapped[int] = mapped_column(default=0)  # 页数
     is_original: Mapped[bool] = mapped_column(default=True)  # 原件 / 复印件
     carrier: Mapped[Carrier] = mapped_column(enum_column(Carrier), default=Carrier.ELECTRONIC)
     retention: Mapped[Retention] = mapped_column(enum_column(Retention, 4))
+    # Set by an expiry appraisal that decided to keep the document longer: it expires at the end of that year.
+    keep_until_year: Mapped[int | None]
+    # Disposed of (销毁): the content is destroyed, the metadata stays (archive/retention).
+    disposed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    disposal_id: Mapped[int | None] = mapped_column(sa.ForeignKey("disposals.id"), index=True)
     location_room: Mapped[str] = mapped_column(sa.String(50), default="")  # room / cabinet (by floor)
     location_box: Mapped[str] = mapped_column(sa.String(50), default="")  # 盒
     location_shelf: Mapped[str] = mapped_column(sa.String(50), default="")  # 架
@@ -113,6 +123,8 @@ class FileVersion(db.Model):
     uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     last_fixity_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_fixity_ok: Mapped[bool | None]
+    # Crypto-shredded by a disposal: the data key is destroyed (wrapped_key and key_id emptied), the blob deleted.
+    shredded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     document: Mapped[Document] = relationship(back_populates="versions")
     uploaded_by: Mapped[User | None] = relationship()

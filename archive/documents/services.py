@@ -14,13 +14,14 @@ from sqlalchemy.orm import joinedload
 
 from ..audit import services as audit
 from ..auth.models import Department, User
-from ..core.enums import DEFAULT_RETENTION, REGISTER_ROLES, Carrier, Category, Level, Retention
+from ..core.enums import REGISTER_ROLES, Carrier, Category, Level, Retention
 from ..core.errors import NotFound, ValidationError
 from ..core.keys import blob_store
 from ..core.permissions import policy
 from ..core.uow import UnitOfWork, unit_of_work
 from ..extensions import db
 from ..handovers.transit import ensure_not_in_transit
+from ..retention.guards import ensure_not_disposed
 from ..search.indexing import schedule_index
 from ..search.textstore import queue_extraction
 from ..units.models import Dossier
@@ -84,12 +85,13 @@ def _check_metadata(identity, meta: DocumentMetadata) -> None:
         raise ValidationError("You can file documents only for your own department.")
     if meta.page_count is not None and meta.page_count < 0:
         raise ValidationError("The page count cannot be negative.")
-    retention = meta.retention or DEFAULT_RETENTION[meta.category]
-    if _retention_years(retention) < _retention_years(DEFAULT_RETENTION[meta.category]):
+    from ..retention.rules import minimum_retention, shorter  # the retention package builds on this module
+
+    if meta.retention is not None and shorter(meta.retention, minimum_retention(meta.category)):
         raise ValidationError("The retention period cannot be shorter than the schedule for this category.")
 
 
-def _retention_years(retention: Retention) -> int:
+def retention_years(retention: Retention) -> int:
     return {Retention.PERMANENT: 10_000, Retention.YEARS_30: 30, Retention.YEARS_10: 10}[retention]
 
 
@@ -145,6 +147,9 @@ def file_documents(identity, dossier_id: int, meta: DocumentMetadata, uploads: l
     dossier = policy.fetch(identity, "file_into", Dossier, dossier_id)
     _check_metadata(identity, meta)
     checked = check_uploads(uploads)
+    from ..retention.rules import minimum_retention
+
+    retention = meta.retention or minimum_retention(meta.category)
     documents = []
     with unit_of_work() as uow:
         for item in checked:
@@ -158,7 +163,7 @@ def file_documents(identity, dossier_id: int, meta: DocumentMetadata, uploads: l
                 doc_date=meta.doc_date, department_id=meta.department_id, level=meta.level,
                 page_count=meta.page_count if meta.page_count is not None else item.page_count,
                 is_original=meta.is_original, carrier=meta.carrier,
-                retention=meta.retention or DEFAULT_RETENTION[meta.category],
+                retention=retention,
                 location_room=meta.location_room.strip(), location_box=meta.location_box.strip(),
                 location_shelf=meta.location_shelf.strip(), remarks=meta.remarks.strip(),
                 created_by_id=identity.id,
@@ -183,6 +188,7 @@ def add_version(identity, document_id: int, upload: Upload, note: str) -> FileVe
     """A correction is a new version; the filed original stays as it was, listed below it."""
     doc = policy.fetch(identity, "read", Document, document_id)
     policy.require(identity, "edit", doc)
+    ensure_not_disposed(doc)
     ensure_not_in_transit(doc.id)
     if not note.strip():
         raise ValidationError("Say why the file is corrected.")
@@ -206,6 +212,7 @@ def add_version(identity, document_id: int, upload: Upload, note: str) -> FileVe
 def update_metadata(identity, document_id: int, changes: dict[str, Any]) -> Document:
     doc = policy.fetch(identity, "read", Document, document_id)
     policy.require(identity, "edit", doc)
+    ensure_not_disposed(doc)
     ensure_not_in_transit(doc.id)
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
@@ -221,8 +228,10 @@ def update_metadata(identity, document_id: int, changes: dict[str, Any]) -> Docu
                 setattr(doc, name, new)
         if "title" in diff and not doc.title:
             raise ValidationError("Title and responsible party are required.")
-        if "retention" in diff and _retention_years(doc.retention) < _retention_years(DEFAULT_RETENTION[doc.category]):
-            raise ValidationError("The retention period cannot be shorter than the schedule for this category.")
+        if "retention" in diff:
+            from ..retention.rules import ensure_may_shorten
+
+            ensure_may_shorten(doc, Retention(diff["retention"][0]), doc.retention)
         if diff:
             audit.record("document.update", actor=identity, obj=doc, changes=diff)
             uow.after_commit(lambda: schedule_index(document_id))
@@ -285,6 +294,7 @@ class FileToSend:
 def open_file(identity, document_id: int, version_no: int | None = None, *, purpose: str = "download") -> FileToSend:
     """Check, audit and commit, then open the plaintext as a stream to send."""
     doc = policy.fetch(identity, "read_file", Document, document_id)
+    ensure_not_disposed(doc)
     stmt = sa.select(FileVersion).where(FileVersion.document_id == doc.id)
     stmt = stmt.where(FileVersion.version == version_no) if version_no else stmt.order_by(FileVersion.version.desc())
     version = db.session.scalars(stmt.limit(1)).first()

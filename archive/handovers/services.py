@@ -20,12 +20,13 @@ from ..core.errors import AccessDenied, Conflict, NotFound, ValidationError
 from ..core.keys import blob_store
 from ..core.permissions import policy
 from ..core.types import utcnow
-from ..core.uow import UnitOfWork, unit_of_work
+from ..core.uow import UnitOfWork, locked, unit_of_work
 from ..documents.models import Document
 from ..documents.numbering import next_in_sequence
 from ..extensions import db
 from ..integrity.checks import four_property_check
 from ..integrity.models import CheckContext
+from ..retention.guards import disposed_refusal
 from ..search.indexing import schedule_index
 from ..units.models import Dossier
 from .deadlines import OPEN_STATUSES, handed_over_from
@@ -45,22 +46,9 @@ def N_(message: str) -> str:
 # Locking and reading ----------------------------------------------------------------------------------
 
 
-def _locked_handover(handover_id: int) -> Handover:
-    """The batch row locked for this transaction, everything read afterwards fresh from the database."""
-    db.session.flush()
-    db.session.expire_all()
-    handover = db.session.scalars(
-        sa.select(Handover).where(Handover.id == handover_id).with_for_update(of=Handover)
-        .execution_options(populate_existing=True)
-    ).first()
-    if handover is None:
-        raise NotFound("Not found.")
-    return handover
-
-
 def _locked_for(identity, handover_id: int, action: str, *allowed: HandoverStatus) -> Handover:
     """Lock, make sure the identity sees the batch (else 404) and may do `action`, and that its state allows it."""
-    handover = _locked_handover(handover_id)
+    handover = locked(Handover, handover_id)
     policy.require(identity, "read", handover)
     policy.require(identity, action, handover)
     _require_status(handover, *allowed)
@@ -198,6 +186,9 @@ def _earlier_handover(document_id: int, from_department_id: int) -> Handover | N
 def _refusal(handover: Handover, document: Document) -> ValidationError | None:
     """Why the document cannot be a line of this batch, or None."""
     number = document.archive_number
+    disposed = disposed_refusal(document)
+    if disposed is not None:
+        return disposed
     if document.department_id != handover.from_department_id:
         return ValidationError("%(number)s is not a document of %(department)s.", number=number,
                                department=handover.from_department.name)
@@ -274,6 +265,7 @@ def candidates(identity, handover_id: int, project_id: int | None = None) -> lis
     stmt = sa.select(Document).where(
         Document.department_id == handover.from_department_id,
         policy.where(identity, "read", Document),
+        Document.disposed_at.is_(None),
         ~handed_over_from(handover.from_department_id),
         ~sa.exists().where(
             HandoverItem.document_id == Document.id, HandoverItem.handover_id == Handover.id,
@@ -357,7 +349,7 @@ def remove_item(identity, item_id: int) -> Handover:
 def sign_off(identity, handover_id: int) -> Handover:
     """The handing department's head approves the list as it stands."""
     with unit_of_work():
-        handover = _locked_handover(handover_id)
+        handover = locked(Handover, handover_id)
         policy.require(identity, "read", handover)
         if not policy.can(identity, "sign_off", handover):
             raise ValidationError("Only a head of %(department)s can sign off its handovers.",
@@ -454,7 +446,7 @@ def confirm_receipt(identity, handover_id: int) -> Handover:
 def witness_confirm(identity, handover_id: int) -> Handover:
     """The witness (监交人) confirms after the receiver; someone who acted on the batch cannot witness it."""
     with unit_of_work() as uow:
-        handover = _locked_handover(handover_id)
+        handover = locked(Handover, handover_id)
         policy.require(identity, "read", handover)
         if not handover.witness_required:
             raise ValidationError("Handover %(number)s needs no witness.", number=handover.number)

@@ -5,10 +5,10 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_babel import gettext as _, to_user_timezone
 from flask_login import current_user, login_required
 
-from ..core.errors import ArchiveError, ValidationError
+from ..core.errors import ValidationError
 from ..core.forms import PeriodForm
 from ..core.types import utcnow
-from ..core.web import error_text, send_private
+from ..core.web import error_text, perform_step, send_private
 from ..units import services as units
 from . import deadlines, services
 from .forms import CheckForm, LineForm, NewBatchForm, VerifyForm
@@ -76,13 +76,8 @@ def _check_form(item) -> CheckForm:
 
 
 def _step(handover_id: int, action, success: str) -> Response:
-    """Run one step; a refusal is shown on the batch page with its reason."""
-    try:
-        action()
-    except ArchiveError as exc:
-        return _batch_page(handover_id, error=error_text(exc), status=exc.status_code)
-    flash(success, "success")
-    return redirect(url_for(".batch", handover_id=handover_id))
+    return perform_step(action, success, done=url_for(".batch", handover_id=handover_id),
+                        refused=lambda exc: _batch_page(handover_id, error=error_text(exc), status=exc.status_code))
 
 
 @bp.post("/<int:handover_id>/documents")

@@ -16,6 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext
 from PIL import Image
 
 from ..audit import services as audit
@@ -48,6 +49,12 @@ def N_(message: str) -> str:
 
 def _finding(message: str, **params: Any) -> dict[str, Any]:
     return {"message": message, "params": params}
+
+
+def finding_text(finding: dict[str, Any]) -> str:
+    """A stored finding in the language in force."""
+    message = finding["message"]
+    return gettext(message, **finding["params"])
 
 
 FIXITY_FINDINGS = {

@@ -52,6 +52,7 @@ class LoanStatus(str, enum.Enum):
     CANCELLED = "cancelled"
     EXPIRED = "expired"  # the period ended before issue, or electronic access ran out
     RENEWED = "renewed"  # superseded by an approved renewal, which carries the items on
+    SUSPENDED = "suspended"  # a classification change made it no longer fit: access stopped, paper comes back
 
     @property
     def label(self) -> str:
@@ -73,6 +74,7 @@ LOAN_STATUS_LABELS = {
     LoanStatus.CANCELLED: _l("Cancelled"),
     LoanStatus.EXPIRED: _l("Expired"),
     LoanStatus.RENEWED: _l("Renewed"),
+    LoanStatus.SUSPENDED: _l("Suspended"),
 }
 # Loans whose items are out or about to go out.
 OPEN_STATUSES = frozenset({LoanStatus.SUBMITTED, LoanStatus.APPROVED, LoanStatus.ISSUED, LoanStatus.OVERDUE})
@@ -178,6 +180,7 @@ class Loan(db.Model):
     closed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     overdue_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     note: Mapped[str] = mapped_column(sa.Text, default="")  # e.g. why the loan stays open after a return
+    suspended_reason: Mapped[str | None] = mapped_column(sa.String(300))  # message id, translated when shown
 
     borrower: Mapped[User] = relationship(foreign_keys=[borrower_id], lazy="joined")
     department: Mapped[Department] = relationship(lazy="joined")

@@ -22,17 +22,19 @@ from ..core.errors import AccessDenied, Conflict, NotFound, ValidationError
 from ..core.keys import keyring
 from ..core.permissions import policy
 from ..core.types import utcnow
-from ..core.uow import unit_of_work
+from ..core.uow import locked, unit_of_work
 from ..core.workdays import nth_workday
 from ..documents.models import Document
 from ..documents.numbering import next_in_sequence
 from ..documents.services import CATEGORY_ORDER, Upload, check_uploads, store_file
 from ..extensions import db
 from ..notifications.services import notify
+from ..retention.guards import ensure_not_disposed
 from ..units.models import Dossier
 from ..units.services import mask, normalise_id_number
 from .models import (
     LOAN_STATUS_LABELS,
+    OPEN_STATUSES,
     AgencyKind,
     Consultation,
     Decision,
@@ -101,25 +103,37 @@ def _check_period(level: Level, start_date: date, due_date: date, today: date) -
 # Locking and reading ----------------------------------------------------------------------------------
 
 
-def _locked_loan(loan_id: int) -> Loan:
-    """The loan row locked for this transaction, and everything read afterwards fresh from the database.
-
-    Objects loaded before the lock (by the page that called us) may be stale: they are expired first.
-    """
-    db.session.flush()
-    db.session.expire_all()
-    loan = db.session.scalars(
-        sa.select(Loan).where(Loan.id == loan_id).with_for_update(of=Loan)
-        .execution_options(populate_existing=True)
-    ).first()
-    if loan is None:
-        raise NotFound("Not found.")
-    return loan
-
-
 def _require_visible(identity, loan: Loan) -> None:
     """A loan the identity may not see answers like a missing one (the refusal is a 404, and audited)."""
     policy.require(identity, "read", loan)
+
+
+# A request can be withdrawn until it is issued; an issued loan is out until returned, overdue or not.
+WITHDRAWABLE = (LoanStatus.SUBMITTED, LoanStatus.APPROVED)
+OUT = (LoanStatus.ISSUED, LoanStatus.OVERDUE)
+
+
+def actions(identity, loan: Loan) -> frozenset[str]:
+    """The transitions the identity may take on the loan now, as the transitions below decide them: for the
+    page's buttons. Names: cancel, issue, check_return, end_access, renew."""
+    can = lambda action: policy.can(identity, action, loan)  # noqa: E731
+    allowed = set()
+    if loan.status in WITHDRAWABLE and can("cancel"):
+        allowed.add("cancel")
+    if loan.use.is_paper and loan.status is LoanStatus.APPROVED and can("issue"):
+        allowed.add("issue")
+    if loan.use.is_paper and _items_out(loan) and can("check_return"):
+        allowed.add("check_return")
+    if not loan.use.is_paper and loan.status is LoanStatus.ISSUED and can("end_access"):
+        allowed.add("end_access")
+    if loan.status in OUT and can("renew"):
+        allowed.add("renew")
+    return frozenset(allowed)
+
+
+def _items_out(loan: Loan) -> bool:
+    """Paper items are out until checked back, also when a classification change suspended their loan."""
+    return loan.status in OUT or (loan.status is LoanStatus.SUSPENDED and loan.issued_at is not None)
 
 
 def _require_status(loan: Loan, *allowed: LoanStatus) -> None:
@@ -156,7 +170,7 @@ def _draft_for(identity) -> Loan:
     db.session.execute(sa.select(User.id).where(User.id == identity.id).with_for_update())
     draft = basket(identity)
     if draft is not None:
-        return _locked_loan(draft.id)
+        return locked(Loan, draft.id)
     draft = Loan(borrower_id=identity.id, department_id=identity.department_id, status=LoanStatus.DRAFT,
                  start_date=local_today(), due_date=local_today())
     db.session.add(draft)
@@ -168,6 +182,7 @@ def _requestable(identity, document: Document) -> None:
     """Asking for a document above one's clearance is refused at once, with the reason: a loan never lifts it."""
     if not policy.can(identity, "borrow"):
         raise AccessDenied("request", document)
+    ensure_not_disposed(document)
     if not policy.can(identity, "request", document):
         raise ValidationError(
             "Your clearance does not reach level %(level)s, so %(number)s cannot be requested: a loan grants "
@@ -217,7 +232,7 @@ def remove_item(identity, item_id: int) -> Loan:
         item = db.session.get(LoanItem, item_id)
         if item is None:
             raise NotFound("Not found.")
-        draft = _locked_loan(item.loan_id)
+        draft = locked(Loan, item.loan_id)
         if draft.borrower_id != identity.id or draft.status is not LoanStatus.DRAFT:
             raise AccessDenied("remove_item", draft)
         draft.items = [i for i in draft.items if i.id != item_id]
@@ -229,7 +244,8 @@ def requestable_documents(identity, dossier_id: int) -> list[Document]:
     dossier = policy.fetch(identity, "read", Dossier, dossier_id)
     return list(db.session.scalars(
         sa.select(Document)
-        .where(Document.dossier_id == dossier.id, policy.where(identity, "request", Document))
+        .where(Document.dossier_id == dossier.id, policy.where(identity, "request", Document),
+               Document.disposed_at.is_(None))
         .order_by(CATEGORY_ORDER, Document.doc_date.desc(), Document.seq.desc())
     ))
 
@@ -390,7 +406,7 @@ def _documents_requestable(identity, documents: list[Document]) -> None:
 def submit(identity, loan_id: int, *, purpose: str, use: LoanUse, start_date: date, due_date: date) -> Loan:
     purpose = purpose.strip()
     with unit_of_work():
-        loan = _locked_loan(loan_id)
+        loan = locked(Loan, loan_id)
         if loan.borrower_id != identity.id:
             raise AccessDenied("submit", loan)
         _require_status(loan, LoanStatus.DRAFT)
@@ -434,7 +450,7 @@ def decide(identity, step_id: int, decision: Decision, comment: str = "") -> Loa
         found = db.session.get(LoanStep, step_id)
         if found is None:
             raise NotFound("Not found.")
-        loan = _locked_loan(found.loan_id)
+        loan = locked(Loan, found.loan_id)
         _require_visible(identity, loan)
         _require_status(loan, LoanStatus.SUBMITTED)
         step = next(s for s in loan.steps if s.id == step_id)
@@ -483,7 +499,7 @@ def _approve(identity, loan: Loan, now: datetime) -> None:
     loan.starts_at, loan.ends_at = access_window(loan.start_date, loan.due_date)
     audit.record("loan.approve", actor=identity, obj=loan, number=loan.number,
                  starts_at=loan.starts_at.isoformat(), ends_at=loan.ends_at.isoformat())
-    renewed = _locked_loan(loan.renews_id) if loan.renews_id else None
+    renewed = locked(Loan, loan.renews_id) if loan.renews_id else None
     if renewed is not None and renewed.status in (LoanStatus.ISSUED, LoanStatus.OVERDUE):
         _take_over(identity, loan, renewed, now)
     elif loan.use in ELECTRONIC_USES:
@@ -516,9 +532,9 @@ def _take_over(identity, loan: Loan, renewed: Loan, now: datetime) -> None:
 def cancel(identity, loan_id: int) -> Loan:
     """The borrower withdraws a request not yet issued (or empties the basket)."""
     with unit_of_work():
-        loan = _locked_loan(loan_id)
+        loan = locked(Loan, loan_id)
         policy.require(identity, "cancel", loan)
-        _require_status(loan, LoanStatus.DRAFT, LoanStatus.SUBMITTED, LoanStatus.APPROVED)
+        _require_status(loan, LoanStatus.DRAFT, *WITHDRAWABLE)
         was = loan.status
         loan.status, loan.closed_at, loan.closed_by_id = LoanStatus.CANCELLED, utcnow(), identity.id
         audit.record("loan.cancel", actor=identity, obj=loan, number=loan.number, was=was.value)
@@ -529,7 +545,7 @@ def issue(identity, loan_id: int, pages: dict[int, int] | None = None) -> Loan:
     """The archivist hands out the paper items of an approved loan, counting the pages of each."""
     pages = pages or {}
     with unit_of_work():
-        loan = _locked_loan(loan_id)
+        loan = locked(Loan, loan_id)
         _require_visible(identity, loan)
         policy.require(identity, "issue", loan)
         _require_status(loan, LoanStatus.APPROVED)
@@ -572,10 +588,11 @@ def check_return(identity, loan_id: int, checks: dict[int, ItemCheck]) -> Loan:
     if not checks:
         raise ValidationError("Check at least one item.")
     with unit_of_work():
-        loan = _locked_loan(loan_id)
+        loan = locked(Loan, loan_id)
         _require_visible(identity, loan)
         policy.require(identity, "check_return", loan)
-        _require_status(loan, LoanStatus.ISSUED, LoanStatus.OVERDUE)
+        if not _items_out(loan):
+            _require_status(loan, *OUT)
         if loan.use in ELECTRONIC_USES:
             raise ValidationError("An electronic loan has nothing to hand back: end its access instead.")
         items = {item.id: item for item in loan.items}
@@ -623,7 +640,7 @@ def _check_item(item: LoanItem, check: ItemCheck) -> None:
 def end_access(identity, loan_id: int) -> Loan:
     """An electronic loan ended before its time, by the borrower or the archive."""
     with unit_of_work():
-        loan = _locked_loan(loan_id)
+        loan = locked(Loan, loan_id)
         _require_visible(identity, loan)
         policy.require(identity, "end_access", loan)
         _require_status(loan, LoanStatus.ISSUED)
@@ -638,10 +655,10 @@ def request_renewal(identity, loan_id: int, *, due_date: date, purpose: str) -> 
     """A renewal is a new request for what is still out, approved like any other; the loan runs on meanwhile."""
     purpose = purpose.strip()
     with unit_of_work():
-        old = _locked_loan(loan_id)
+        old = locked(Loan, loan_id)
         _require_visible(identity, old)
         policy.require(identity, "renew", old)
-        _require_status(old, LoanStatus.ISSUED, LoanStatus.OVERDUE)
+        _require_status(old, *OUT)
         if not purpose:
             raise ValidationError("Say why the loan must run longer.")
         pending = db.session.scalar(sa.select(Loan.number).where(
@@ -696,7 +713,7 @@ def sweep(now: datetime | None = None) -> SweepResult:
     counts = defaultdict(int)
     for loan_id in candidates:
         with unit_of_work():
-            for outcome in _sweep_one(_locked_loan(loan_id), now, today):
+            for outcome in _sweep_one(locked(Loan, loan_id), now, today):
                 counts[outcome] += 1
     return SweepResult(**counts)
 
@@ -736,6 +753,54 @@ def _escalate(loan: Loan) -> None:
     if heads:
         notify(heads, "loan.overdue",
                N_("Loan %(number)s of %(borrower)s is overdue: it was due back on %(due)s."), link, **params)
+
+
+# Classification changes: loans a new level no longer fits -------------------------------------------------
+
+
+def suspend_unfit_loans(actor, document: Document) -> list[Loan]:
+    """The document's level has just changed, in the caller's transaction: every loan in progress holding it
+    that no longer fits is suspended with the reason and its borrower told. Electronic access stops at once
+    (only issued loans open it); paper items out come back through the desk. A loan that still fits takes a
+    raised level as its own."""
+    db.session.flush()
+    loan_ids = db.session.scalars(
+        sa.select(Loan.id).join(LoanItem, LoanItem.loan_id == Loan.id)
+        .where(LoanItem.document_id == document.id, Loan.status.in_(OPEN_STATUSES)).order_by(Loan.id)
+    ).all()
+    suspended = []
+    for loan_id in loan_ids:
+        loan = locked(Loan, loan_id)
+        if loan.status not in OPEN_STATUSES:
+            continue
+        documents = [item.document for item in loan.items]
+        level = highest_level(documents)
+        reason = _unfit_reason(loan, documents, level)
+        if reason is None:
+            if level.rank > loan.level.rank:
+                loan.level = level
+            continue
+        was = loan.status
+        loan.status, loan.suspended_reason, loan.closed_at = LoanStatus.SUSPENDED, reason, utcnow()
+        audit.record("loan.suspend", actor=actor, obj=loan, number=loan.number, was=was.value, reason=reason,
+                     document=document.archive_number, level=document.level.value)
+        notify([loan.borrower], "loan.suspended",
+               N_("Your loan %(number)s is suspended: the classification of %(document)s changed. The loan page "
+                  "gives the reason."), f"/loans/{loan.id}", number=loan.number, document=document.archive_number)
+        suspended.append(loan)
+    return suspended
+
+
+def _unfit_reason(loan: Loan, documents: list[Document], level: Level) -> str | None:
+    """Why the loan no longer fits its documents' levels (a message id, translated when shown), or None."""
+    if loan.borrower.clearance.rank < level.rank:
+        return N_("A document of this loan was raised above the borrower's clearance.")
+    if level is Level.A and loan.due_date > latest_due_date(Level.A, loan.start_date):
+        return N_("A document of this loan was raised to level A, and an A-level loan runs at most 5 working days.")
+    needed = {(step.kind, step.department_id) for step in _chain(loan.department_id, documents)}
+    if not needed <= {(step.kind, step.department_id) for step in loan.steps}:
+        return N_("A document of this loan was raised to a level its approvals do not cover: request it again.")
+    return None
 
 
 # Using a loan ---------------------------------------------------------------------------------------------

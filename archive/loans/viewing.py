@@ -11,9 +11,10 @@ from ..core.permissions import policy
 from ..core.types import utcnow
 from ..documents.models import Document
 from ..documents.services import FileToSend
+from ..retention.guards import ensure_not_disposed
 from ..units.models import Dossier
 from . import services
-from .models import Loan, LoanStatus
+from .models import Loan
 from .rendition import watermarked_rendition
 from .slip import loan_slip_pdf
 
@@ -30,6 +31,7 @@ def watermark_lines(loan: Loan, viewer, when) -> list[str]:
 def watermarked_view(identity, loan_id: int, document_id: int) -> FileToSend:
     """The document as a PDF with the watermark on every page; only under the viewer's own running loan."""
     document = policy.fetch(identity, "view_rendition", Document, document_id)
+    ensure_not_disposed(document)
     loan = next((l for l in services.active_loans_for(identity, document) if l.id == loan_id), None)
     version = document.current_version
     if loan is None or version is None:
@@ -60,21 +62,3 @@ def catalogue(identity, dossier_id: int) -> tuple[Dossier, list[Document]]:
 
 def slip(identity, loan_id: int) -> bytes:
     return loan_slip_pdf(services.get_loan(identity, loan_id))
-
-
-def available_actions(identity, loan: Loan) -> set[str]:
-    """The transitions this page may offer; each service function checks again when asked."""
-    own = loan.borrower_id == identity.id
-    out = loan.status in (LoanStatus.ISSUED, LoanStatus.OVERDUE)
-    actions = set()
-    if own and loan.status in (LoanStatus.SUBMITTED, LoanStatus.APPROVED):
-        actions.add("cancel")
-    if loan.use.is_paper and loan.status is LoanStatus.APPROVED and policy.can(identity, "issue", loan):
-        actions.add("issue")
-    if loan.use.is_paper and out and policy.can(identity, "check_return", loan):
-        actions.add("check_return")
-    if not loan.use.is_paper and loan.status is LoanStatus.ISSUED and (own or policy.can(identity, "issue", loan)):
-        actions.add("end_access")
-    if own and out:
-        actions.add("renew")
-    return actions

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from ..core.errors import ArchiveError, NotFound, ValidationError
 from ..core.forms import PeriodForm
 from ..core.types import utcnow
-from ..core.web import error_text, safe_next, send_private
+from ..core.web import error_text, perform_step, safe_next, send_private
 from ..documents.services import Upload
 from . import services, viewing
 from .forms import ConsultationForm, DecideForm, RenewForm, SubmitForm, item_values
@@ -122,18 +122,13 @@ def _loan_page(loan_id: int, *, error: str | None = None, status: int = 200,
         "loans/loan.html", loan=loan, decidable=decidable, viewable=viewable, error=error,
         decide_form=decide_form or DecideForm(formdata=None), renew_form=renew_form or RenewForm(formdata=None),
         item_states=[ItemState.RETURNED, ItemState.DAMAGED, ItemState.MISSING],
-        actions=viewing.available_actions(current_user, loan),
+        actions=services.actions(current_user, loan),
     ), status
 
 
 def _transition(loan_id: int, action, success: str, **page) -> Response:
-    """Run one transition; a refusal is shown on the loan page with the reason (and the form as it was sent)."""
-    try:
-        action()
-    except ArchiveError as exc:
-        return _loan_page(loan_id, error=error_text(exc), status=exc.status_code, **page)
-    flash(success, "success")
-    return redirect(url_for(".loan", loan_id=loan_id))
+    return perform_step(action, success, done=url_for(".loan", loan_id=loan_id),
+                        refused=lambda exc: _loan_page(loan_id, error=error_text(exc), status=exc.status_code, **page))
 
 
 @bp.post("/<int:loan_id>/steps/<int:step_id>")

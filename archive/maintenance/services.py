@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -22,8 +23,10 @@ from ..documents.models import FileVersion
 from ..extensions import db
 from ..handovers import sealed as receipts
 from ..loans import sealed as consultations
+from ..retention import sealed as registers
+from ..retention.shredding import purge_shredded_blobs
 from ..search import textstore
-from ..storage import Keyring
+from ..storage import BlobNotFound, Keyring
 from ..units.models import Customer
 
 COPY_BUFFER = 1024 * 1024
@@ -47,7 +50,8 @@ def verify_blobs(*, decrypt: bool, progress: Callable[[int], None], batch: int =
     referenced: set[str] = set()
     while True:
         versions = db.session.scalars(
-            sa.select(FileVersion).where(FileVersion.id > last_id).order_by(FileVersion.id).limit(batch)
+            sa.select(FileVersion).where(FileVersion.id > last_id, FileVersion.shredded_at.is_(None))
+            .order_by(FileVersion.id).limit(batch)
         ).all()
         if not versions:
             break
@@ -66,7 +70,7 @@ def verify_blobs(*, decrypt: bool, progress: Callable[[int], None], batch: int =
                 report.checked += 1
             progress(report.checked)
         last_id = versions[-1].id
-    for kept in (textstore, consultations, receipts):
+    for kept in (textstore, consultations, receipts, registers):
         kept_ids, kept_problems = kept.verify_blobs(decrypt=decrypt)
         referenced |= kept_ids
         report.problems += kept_problems
@@ -75,6 +79,40 @@ def verify_blobs(*, decrypt: bool, progress: Callable[[int], None], batch: int =
         audit.record("verify.fixity", actor=SYSTEM, checked=report.checked, failed=len(report.problems),
                      orphans=len(report.orphans), decrypted=decrypt)
     return report
+
+
+@dataclass
+class RepairReport:
+    shredded_deleted: int = 0  # blobs of crypto-shredded versions and texts (a disposal interrupted after its commit)
+    orphans_deleted: list[str] = field(default_factory=list)  # unreferenced and older than the grace period
+    orphans_kept: list[str] = field(default_factory=list)  # unreferenced but younger: perhaps a filing in progress
+
+
+def repair_blobs(report: BlobReport, grace_seconds: float | None = None) -> RepairReport:
+    """Delete the blobs `verify_blobs` found unreferenced, once older than the grace period, and every blob of a
+    crypto-shredded row at once. Rows whose blob is missing stay in `report.problems`: nothing can repair them.
+
+    A filing writes its blob before it commits its row, so a young unreferenced blob may be about to be used:
+    the grace period (ORPHAN_GRACE_SECONDS) leaves it alone. An older one was left by a crash or a rollback.
+    """
+    grace = current_app.config["ORPHAN_GRACE_SECONDS"] if grace_seconds is None else grace_seconds
+    store, repair = blob_store(), RepairReport(shredded_deleted=purge_shredded_blobs())
+    cutoff = time.time() - grace
+    for blob_id in report.orphans:
+        try:
+            written = store.backend.stat(blob_id).modified_at
+        except BlobNotFound:  # a shredded blob purged just now, or deleted since the listing
+            continue
+        if written > cutoff:
+            repair.orphans_kept.append(blob_id)
+            continue
+        store.delete(blob_id)
+        repair.orphans_deleted.append(blob_id)
+    with unit_of_work():
+        audit.record("verify.repair", actor=SYSTEM, shredded_deleted=repair.shredded_deleted,
+                     orphans_deleted=len(repair.orphans_deleted), orphans_kept=len(repair.orphans_kept),
+                     grace_seconds=grace, unrepairable=len(report.problems))
+    return repair
 
 
 class RotationImpossible(RuntimeError):
@@ -89,7 +127,7 @@ def _sealed_with(key_id: str) -> int:
         db.session.scalar(sa.select(sa.func.count()).where(getattr(Customer, column).contains(f".{key_id}.")))
         for column, _context in CUSTOMER_SEALED
     )
-    kept_elsewhere = sum(kept.sealed_with(key_id) for kept in (textstore, consultations, receipts))
+    kept_elsewhere = sum(kept.sealed_with(key_id) for kept in (textstore, consultations, receipts, registers))
     return data_keys + values + kept_elsewhere
 
 
@@ -120,7 +158,8 @@ def reseal_all(batch: int = 500) -> int:
     ring, store, count = keyring(), blob_store(), 0
     while True:
         versions = db.session.scalars(
-            sa.select(FileVersion).where(FileVersion.key_id != ring.current_key_id).limit(batch)
+            sa.select(FileVersion).where(FileVersion.key_id != ring.current_key_id, FileVersion.shredded_at.is_(None))
+            .limit(batch)
         ).all()
         if not versions:
             break
@@ -131,6 +170,7 @@ def reseal_all(batch: int = 500) -> int:
     count += textstore.reseal(ring.current_key_id)
     count += consultations.reseal(ring)
     count += receipts.reseal(ring)
+    count += registers.reseal(ring)
     with unit_of_work():
         for customer in db.session.scalars(sa.select(Customer)):
             for column, context in CUSTOMER_SEALED:

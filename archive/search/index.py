@@ -173,8 +173,8 @@ class Admission(ABC):
         at the same time."""
 
     @abstractmethod
-    def __call__(self, candidate_ids: Sequence[int]) -> Collection[int]:
-        """The candidates that may be shown (a collection of ids; others in it are ignored)."""
+    def __call__(self, candidate_ids: Sequence[int]) -> Collection[int] | np.ndarray:
+        """The candidates that may be shown (a collection or an array of ids; others in it are ignored)."""
 
 
 class SearchBackend(ABC):
@@ -381,11 +381,13 @@ class WhooshBackend(SearchBackend):
             return Found(len(ids), best[request.offset:end], facets)
 
 
-def _members(ids: np.ndarray, allowed: Collection[int]) -> np.ndarray:
+def _members(ids: np.ndarray, allowed: Collection[int] | np.ndarray) -> np.ndarray:
     """Which of the ids are among the allowed ones, as a boolean array."""
     if not len(allowed) or not len(ids):
         return np.zeros(len(ids), dtype=bool)
-    return np.isin(ids, np.fromiter(allowed, dtype=np.int64, count=len(allowed)))
+    if not isinstance(allowed, np.ndarray):
+        allowed = np.fromiter(allowed, dtype=np.int64, count=len(allowed))
+    return np.isin(ids, allowed)
 
 
 def _best(end: int, values: np.ndarray, ids: np.ndarray, *, lower_id_first: bool) -> list[int]:

@@ -10,7 +10,10 @@ from flask.cli import with_appcontext
 from tqdm import tqdm
 
 from ..core.enums import Category, Level
+from ..core.db import refresh_planner_statistics
 from ..core.errors import AccessDenied, ArchiveError
+from ..core.uow import unit_of_work
+from ..extensions import db
 from . import indexing, services
 
 
@@ -25,6 +28,8 @@ def reindex(procs: int) -> None:
     """
     with tqdm(total=indexing.document_count(), unit="doc", desc="indexing", file=sys.stderr) as bar:
         count = indexing.rebuild(progress=bar.update, procs=procs)
+    with unit_of_work():  # after a bulk load the planner's statistics are out of date too
+        refresh_planner_statistics(db.session.connection())
     click.echo(f"Indexed {count} documents.")
 
 

@@ -83,8 +83,9 @@ def _text_state(row: ExtractedText) -> str:
 
 
 def _load(ids: list[int]) -> list[Document]:
+    """The documents to index: a disposed document has no entry (its content is destroyed)."""
     return list(db.session.scalars(
-        sa.select(Document).where(Document.id.in_(ids)).order_by(Document.id)
+        sa.select(Document).where(Document.id.in_(ids), Document.disposed_at.is_(None)).order_by(Document.id)
         .options(joinedload(Document.dossier).joinedload(Dossier.project),
                  joinedload(Document.dossier).joinedload(Dossier.unit).joinedload(Unit.building),
                  joinedload(Document.scope))
@@ -152,7 +153,8 @@ def _all_ids(batch: int) -> Iterator[list[int]]:
     last = 0
     while True:
         ids = list(db.session.scalars(
-            sa.select(Document.id).where(Document.id > last).order_by(Document.id).limit(batch)))
+            sa.select(Document.id).where(Document.id > last, Document.disposed_at.is_(None))
+            .order_by(Document.id).limit(batch)))
         if not ids:
             return
         yield ids
@@ -167,7 +169,7 @@ def iter_entries(batch: int = BATCH, *, with_content: bool = True) -> Iterator[E
 
 
 def document_count() -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(Document)) or 0
+    return db.session.scalar(sa.select(sa.func.count()).where(Document.disposed_at.is_(None))) or 0
 
 
 def rebuild(progress: Callable[[int], None] = lambda n: None, procs: int = 1) -> int:

@@ -6,7 +6,6 @@ reader that a document they may not read exists.
 """
 from __future__ import annotations
 
-import json
 import math
 import re
 import unicodedata
@@ -16,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+import numpy as np
 import sqlalchemy as sa
 from markupsafe import Markup, escape
 from sqlalchemy.orm import joinedload
@@ -162,18 +162,19 @@ class _Admission(Admission):
 
     def __init__(self, identity, conditions: list) -> None:
         self.clause = sa.and_(policy.where(identity, "read", Document), *conditions)
-        self._everything: Future[list[int]] | None = None
+        self._everything: Future[np.ndarray] | None = None
 
     def expect(self, estimate: int) -> None:
         if estimate > WHOLE_TABLE_ABOVE and self._everything is None:
             connection = db.session.connection()
-            # One row: PostgreSQL's array of ids arrives as a list; SQLite's JSON array is parsed in C.
-            ids = (sa.func.array_agg(Document.id) if connection.dialect.name == "postgresql"
-                   else sa.func.json_group_array(Document.id))
+            # One row, the ids joined by commas, which numpy parses in C: a tenth of the time of building
+            # 50,000 Python integers from a list or a JSON array.
+            ids = (sa.func.string_agg(sa.cast(Document.id, sa.Text), ",")
+                   if connection.dialect.name == "postgresql" else sa.func.group_concat(Document.id, ","))
             self._everything = _admission_threads.submit(_every_admitted_id, connection,
                                                          sa.select(ids).where(self.clause))
 
-    def __call__(self, candidate_ids: Sequence[int]) -> Collection[int]:
+    def __call__(self, candidate_ids: Sequence[int]) -> Collection[int] | np.ndarray:
         if len(candidate_ids) > WHOLE_TABLE_ABOVE:
             self.expect(len(candidate_ids))
         if self._everything is not None:
@@ -198,9 +199,9 @@ class _Admission(Admission):
 _admission_threads = ThreadPoolExecutor(max_workers=4, thread_name_prefix="search-admission")
 
 
-def _every_admitted_id(connection: sa.Connection, statement) -> list[int]:
+def _every_admitted_id(connection: sa.Connection, statement) -> np.ndarray:
     ids = connection.execute(statement).scalar()
-    return json.loads(ids) if isinstance(ids, str) else ids or []
+    return np.fromstring(ids, dtype=np.int64, sep=",") if ids else np.zeros(0, dtype=np.int64)
 
 
 def _marked_words(clauses: list[Clause]) -> list[str]:
@@ -311,7 +312,8 @@ def autocomplete(identity, prefix: str) -> list[Suggestion]:
     prefix = prefix.strip()[:100]
     if not prefix:
         return []
-    readable = policy.where(identity, "read", Document)
+    # Disposed documents are no longer in the index: suggesting them would lead to an empty search.
+    readable = sa.and_(policy.where(identity, "read", Document), Document.disposed_at.is_(None))
     numbers = db.session.execute(
         sa.select(Document.archive_number, Document.id)
         .where(readable, Document.archive_number.startswith(prefix.upper(), autoescape=True))

@@ -28,6 +28,7 @@ from flask import current_app
 from huey import crontab
 from huey.exceptions import RetryTask
 
+from ..core.db import refresh_planner_statistics
 from ..core.errors import ArchiveError
 from ..core.keys import blob_store
 from ..core.types import utcnow
@@ -40,6 +41,7 @@ from . import textstore
 from .extract import Extraction, OcrSettings, extract
 from .indexing import schedule_index
 from .models import ExtractedText, TextStatus
+from ..integrity.services import check_at_filing
 from .queue import huey
 
 log = logging.getLogger(__name__)
@@ -54,6 +56,13 @@ def extract_text(file_version_id: int) -> None:
 @huey.periodic_task(crontab(minute="*"))
 def requeue_stale_texts() -> None:
     requeue_stale()
+
+
+@huey.periodic_task(crontab(minute="17"))
+def refresh_planner_statistics_hourly() -> None:
+    """Searches plan their permission pass from these statistics; filing changes them all day."""
+    with unit_of_work():
+        refresh_planner_statistics(db.session.connection())
 
 
 class LeaseLost(Exception):
@@ -96,15 +105,18 @@ def run_extraction(file_version_id: int) -> None:
             raise ArchiveError("The stored file could not be decrypted, so its text cannot be read.") from None
         extraction = extract(data, claim.media_type, ocr, progress)
         _store(claim, extraction)
+        failure = None
     except LeaseLost:
         log.info("file version %s: the lease was taken over; this attempt's result is dropped", file_version_id)
         return
     except ArchiveError as exc:
-        _fail(claim, exc)
-        return
+        failure = exc
     except Exception:
         log.exception("file version %s: text extraction failed", file_version_id)
-        _fail(claim, ArchiveError("An unexpected error stopped the text extraction; the worker's log has the details."))
+        failure = ArchiveError("An unexpected error stopped the text extraction; the worker's log has the details.")
+    check_at_filing(file_version_id)  # whether or not the text could be read: a damaged file is what it finds
+    if failure is not None:
+        _fail(claim, failure)  # may ask the queue to retry
         return
     log.info("file version %s: %s page(s) read (%s)", file_version_id, len(extraction.pages), extraction.method)
     schedule_index(claim.document_id)

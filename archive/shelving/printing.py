@@ -18,6 +18,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, TableStyle
 
+from ..core.clock import local_today
 from ..documents.models import Document
 from ..reports.layout import (
     EMPTY, MARGIN, Styles, grid, local_day, numbered_canvas, pairs, printed_at_line, qr_code,
@@ -116,7 +117,8 @@ def catalogue_pdf(catalogue: Catalogue) -> bytes:
         ]
         rows: list[list[Any]] = [[styles.header(*h) for h in CATALOGUE_COLUMNS]]
         for number, document in enumerate(catalogue.documents, start=1):
-            remarks = "\n".join(r for r in ("" if document.is_original else "复印件", document.remarks) if r)
+            disposed = f"已销毁 {local_day(local_today(document.disposed_at))}" if document.disposed_at else ""
+            remarks = "\n".join(r for r in (disposed, "" if document.is_original else "复印件", document.remarks) if r)
             rows.append([
                 styles.p(number), styles.p(document.archive_number), styles.p(document.doc_number),
                 styles.p(document.responsible_party), styles.p(document.title),

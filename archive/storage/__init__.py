@@ -8,7 +8,7 @@ Typical use::
     for chunk in store.iter_plaintext(sealed.blob_id, sealed.key_id, sealed.wrapped_key): ...
 """
 from .backends import BlobBackend, LocalFileBackend, PutResult, new_blob_id, validate_blob_id
-from .envelope import DEFAULT_SEGMENT_SIZE, EnvelopeStore, SealedBlob, VerifyResult, VerifyStatus
+from .envelope import DEFAULT_SEGMENT_SIZE, EnvelopeStore, SealedBlob, VerifyResult, VerifyStatus, key_binding
 from .errors import (
     BlobIntegrityError,
     BlobNotFound,
@@ -47,6 +47,7 @@ __all__ = [
     "VerifyResult",
     "VerifyStatus",
     "WrongKey",
+    "key_binding",
     "key_id_for",
     "new_blob_id",
     "validate_blob_id",

@@ -32,6 +32,11 @@ class PutResult(NamedTuple):
     sha256: str  # hex digest of the bytes written
 
 
+class BlobStat(NamedTuple):
+    size: int  # bytes stored
+    modified_at: float  # seconds since the epoch: how long ago the blob was written
+
+
 def new_blob_id() -> str:
     """A random id: blobs are never named after user input."""
     return secrets.token_hex(16)
@@ -90,6 +95,10 @@ class BlobBackend(ABC):
     @abstractmethod
     def iter_ids(self) -> Iterator[str]:
         """Ids of all stored blobs."""
+
+    @abstractmethod
+    def stat(self, blob_id: str) -> BlobStat:
+        """Size and write time of a stored blob; raises BlobNotFound."""
 
 
 class LocalFileBackend(BlobBackend):
@@ -164,6 +173,13 @@ class LocalFileBackend(BlobBackend):
 
     def exists(self, blob_id: str) -> bool:
         return self.path_for(blob_id).is_file()
+
+    def stat(self, blob_id: str) -> BlobStat:
+        try:
+            info = self.path_for(blob_id).stat()
+        except FileNotFoundError:
+            raise BlobNotFound(blob_id) from None
+        return BlobStat(info.st_size, info.st_mtime)
 
     def iter_ids(self) -> Iterator[str]:
         """Stored blob ids in sorted order; temp files and stray names are skipped."""

@@ -43,7 +43,7 @@ _PLAIN_RING = 4
 _KEY_BINDING = b"property-archive blob "
 
 
-def _key_binding(blob_id: str) -> bytes:
+def key_binding(blob_id: str) -> bytes:
     """Associated data for wrapping a blob's data key: the key only opens for this blob."""
     return _KEY_BINDING + blob_id.encode("ascii")
 
@@ -109,7 +109,7 @@ class EnvelopeStore:
                 self.backend.delete(stored.blob_id)
                 raise StorageError(f"{self.backend!r} stopped reading before the end of the stream")
             plain_sha256 = sealer.plain_sha256()
-        key_id, wrapped_key = self.keyring.wrap_data_key(data_key, _key_binding(stored.blob_id))
+        key_id, wrapped_key = self.keyring.wrap_data_key(data_key, key_binding(stored.blob_id))
         return SealedBlob(
             blob_id=stored.blob_id,
             key_id=key_id,
@@ -139,7 +139,7 @@ class EnvelopeStore:
     def rewrap(self, blob_id: str, key_id: str, wrapped_key: bytes) -> tuple[str, bytes]:
         """Re-seal the blob's data key under the current master key; the content is untouched."""
         data_key = self._unwrap(blob_id, key_id, wrapped_key)
-        return self.keyring.wrap_data_key(data_key, _key_binding(blob_id))
+        return self.keyring.wrap_data_key(data_key, key_binding(blob_id))
 
     def cipher_sha256(self, blob_id: str) -> str:
         """SHA-256 of the stored bytes, computed without any key."""
@@ -193,7 +193,7 @@ class EnvelopeStore:
     def _unwrap(self, blob_id: str, key_id: str, wrapped_key: bytes) -> bytes:
         validate_blob_id(blob_id)
         try:
-            return self.keyring.unwrap_data_key(key_id, wrapped_key, _key_binding(blob_id))
+            return self.keyring.unwrap_data_key(key_id, wrapped_key, key_binding(blob_id))
         except (WrongKey, MalformedKey) as exc:
             raise BlobIntegrityError(blob_id, None, f"data key unusable: {exc}") from exc
 

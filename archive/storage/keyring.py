@@ -158,21 +158,33 @@ class Keyring:
             raw = file.read()
         try:
             document = json.loads(raw)
-            current, encoded_keys = document["current"], document["keys"]
-            retired = document.get("retired", [])
+        except ValueError:
+            document = None
+        return cls._from_document(document, f"key file {path}", path)
+
+    @classmethod
+    def _from_document(cls, document: object, where: str, path: Path | None) -> Keyring:
+        try:
+            current, encoded_keys = document["current"], document["keys"]  # type: ignore[index]
+            retired = document.get("retired", [])  # type: ignore[union-attr]
             if not isinstance(encoded_keys, dict) or not isinstance(retired, list):
                 raise TypeError
-        except (ValueError, KeyError, TypeError):
-            raise MalformedKey(
-                f'key file {path} is not of the form {{"current": id, "keys": {{id: base64}}}}'
-            ) from None
+        except (KeyError, TypeError, AttributeError):
+            raise MalformedKey(f'{where} is not of the form {{"current": id, "keys": {{id: base64}}}}') from None
         keys = []
         for key_id, encoded in encoded_keys.items():
-            material = _decode_key(str(encoded), f"key {key_id} in {path}")
+            material = _decode_key(str(encoded), f"key {key_id} in {where}")
             if key_id_for(material) != key_id:
-                raise MalformedKey(f"key file {path}: key listed as {key_id} does not match its id")
+                raise MalformedKey(f"{where}: key listed as {key_id} does not match its id")
             keys.append(material)
         return cls(keys, current, retired=retired, path=path)
+
+    @classmethod
+    def import_file(cls, path: str | os.PathLike[str], document: dict) -> Keyring:
+        """Create a key file from an exported document (see export_document); never overwrites a file."""
+        keyring = cls._from_document(document, "the imported keyring", Path(path))
+        keyring._save(replace=False)
+        return keyring
 
     @classmethod
     def create_file(cls, path: str | os.PathLike[str]) -> Keyring:
@@ -205,14 +217,18 @@ class Keyring:
         if self._path is not None:
             self._save(replace=True)
 
-    def _save(self, *, replace: bool) -> None:
-        """Write the key file through a 0600 temp file, fsync, then rename (or link, to never clobber)."""
-        assert self._path is not None
-        document = {
+    def export_document(self) -> dict:
+        """The key file's content, key material included: only ever written to 0600 files or sealed."""
+        return {
             "current": self._current,
             "keys": {key_id: base64.b64encode(m.material).decode("ascii") for key_id, m in self._keys.items()},
             "retired": self._retired,
         }
+
+    def _save(self, *, replace: bool) -> None:
+        """Write the key file through a 0600 temp file, fsync, then rename (or link, to never clobber)."""
+        assert self._path is not None
+        document = self.export_document()
         directory = self._path.parent
         directory.mkdir(parents=True, exist_ok=True)
         fd, temp_name = tempfile.mkstemp(dir=directory, prefix=f".{self._path.name}.", suffix=".tmp")

@@ -1,6 +1,6 @@
 """Benchmark full-text search on a synthetic Chinese property archive of N documents.
 
-    python scripts/bench/search.py N [--procs P] [--skip-baselines]
+    python scripts/bench/search.py N [--procs P] [--skip-baselines] [--keep DIR]
 
 Builds N documents of 1–2 KB (names, unit and contract numbers, repair and litigation vocabulary; one unit
 per project is 3栋2单元1502 and about one contract sentence in 500 names HT-2023-0158, so the identifier
@@ -9,8 +9,8 @@ encrypted blob store as the text worker leaves it, then:
 
 - indexes them with `archive reindex --procs P`, in a process of its own (database rows, decryption of each
   text, the bigram analyser, P writer processes), and prints throughput, index size and peak memory: the
-  highest sum of the resident memory of that process and its writer processes, sampled every 100 ms (the
-  database is ANALYZEd after the bulk load, as a maintained one is);
+  highest sum of the resident memory of that process and its writer processes, sampled every 100 ms
+  (`archive reindex` also refreshes the planner's statistics, as the worker does every hour);
 - runs a fixed mix of queries through `services.search` as a clerk who may read about half of the archive:
   permission filtering, counts, facets and snippets (decrypting the first page of results), each query once
   against a fresh searcher, nothing cached; prints median and p95;
@@ -340,6 +340,9 @@ def main() -> None:
     parser.add_argument("n", type=int)
     parser.add_argument("--procs", type=int, default=2, help="writer processes for the archive's index")
     parser.add_argument("--skip-baselines", action="store_true")
+    parser.add_argument("--keep", type=Path, metavar="DIR",
+                        help="build the archive in DIR and keep it; when DIR already holds one of N documents, "
+                             "only the queries run (for trying a change to the search path)")
     args = parser.parse_args()
 
     from flask_migrate import upgrade
@@ -350,13 +353,27 @@ def main() -> None:
     from archive.core.keys import write_key_check
     from archive.extensions import db
 
-    work = Path(tempfile.mkdtemp(prefix="bench-search-"))
+    work = args.keep or Path(tempfile.mkdtemp(prefix="bench-search-"))
+    work.mkdir(parents=True, exist_ok=True)
+    built = work / f"built-{args.n}"
     try:
+        master_key = work / "master.key"
+        if not master_key.exists():
+            master_key.write_text(base64.b64encode(os.urandom(32)).decode())
         settings = {"DATABASE_URL": f"sqlite:///{work / 'archive.db'}", "STORAGE_DIR": str(work / "storage"),
-                    "MASTER_KEY": base64.b64encode(os.urandom(32)).decode(), "SECRET_KEY": "bench"}
+                    "MASTER_KEY": master_key.read_text(), "SECRET_KEY": "bench"}
         app = create_app({"SQLALCHEMY_DATABASE_URI": settings["DATABASE_URL"],
                           **{k: v for k, v in settings.items() if k != "DATABASE_URL"}})
         texts_file = work / "texts.json"
+        if built.exists():
+            with app.app_context():
+                ours = bench_archive(app)
+            median, p95 = summary(ours["latencies"])
+            print(f"archive (kept in {work}): latency median {median:.1f} ms, p95 {p95:.1f} ms, "
+                  f"max {max(ours['latencies'].values()):.1f} ms")
+            for text in QUERIES:
+                print(f"    {text:<16} {ours['latencies'][text]:7.1f} ms  {ours['totals'][text]:>6} visible")
+            return
         with app.app_context():
             upgrade(directory=app.extensions["migrate"].directory)
             write_key_check()
@@ -366,10 +383,6 @@ def main() -> None:
             texts = build_archive(app, args.n, random.Random(20240503))
             create_user(SYSTEM, username="bench-clerk", display_name="检索员", department_code="GMO",
                         roles={Role.CLERK}, clearance=Level.B, password="correct-horse-battery")
-            # Statistics for SQLite's planner, as a maintained database has them after a bulk load: without
-            # them it reads the documents table through its level index, for a condition every row meets.
-            db.session.connection().exec_driver_sql("ANALYZE")
-            db.session.commit()
             db.session.remove()
         sizes = [len(t.encode()) for t in texts]
         print(f"corpus: {args.n} documents, {statistics.mean(sizes) / 1024:.2f} KB mean "
@@ -378,6 +391,8 @@ def main() -> None:
         del texts, sizes
         print(f"indexing with {args.procs} writer process(es) …", file=sys.stderr)
         indexing_run = reindex({**os.environ, **{f"ARCHIVE_{k}": v for k, v in settings.items()}}, args.procs)
+        if args.keep:
+            built.touch()
         with app.app_context():
             ours = {**indexing_run, **bench_archive(app)}
         median, p95 = summary(ours["latencies"])
@@ -408,7 +423,8 @@ def main() -> None:
               f"three characters; plan: {fts['like_plan']}): {', '.join(fts['scans'])}")
         print(f"    FTS5 fetched {sum(fts['fetched'].values())} rows with a passage for the first pages")
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

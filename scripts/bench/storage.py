@@ -33,8 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # noqa: E402
 
-from archive.storage import EnvelopeStore, Keyring, LocalFileBackend, PutResult  # noqa: E402
-from archive.storage.backends import BlobBackend, ReadableStream, new_blob_id, read_into  # noqa: E402
+from archive.storage import BlobNotFound, EnvelopeStore, Keyring, LocalFileBackend, PutResult  # noqa: E402
+from archive.storage.backends import BlobBackend, BlobStat, ReadableStream, new_blob_id, read_into  # noqa: E402
 
 MIB = 1 << 20
 BUFFER = MIB  # sink and plain-copy buffer: the storage layer's segment size
@@ -63,6 +63,9 @@ class NullBackend(BlobBackend):
 
     def iter_ids(self) -> Iterator[str]:
         return iter(())
+
+    def stat(self, blob_id: str) -> BlobStat:
+        raise BlobNotFound(blob_id)
 
 
 def reset_peak_rss() -> int:

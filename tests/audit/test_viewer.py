@@ -25,9 +25,17 @@ def _rows(response) -> list[str]:
     return [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row)).strip() for row in body.split("</tr>")[:-1]]
 
 
+def _cells(response) -> list[list[str]]:
+    """The table rows of the page, each as its cells' plain text."""
+    html = response.get_data(as_text=True)
+    body = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    return [[re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", cell)).strip() for cell in row.split("</td>")[:-1]]
+            for row in body.split("</tr>")[:-1]]
+
+
 def _actions(response) -> list[str]:
-    """The action column (after number, date, time and actor) of each row."""
-    return [row.split()[4] for row in _rows(response) if not row.startswith("No events")]
+    """The action column (after number, time, actor and department) of each row."""
+    return [cells[4] for cells in _cells(response) if len(cells) > 1]
 
 
 def _record_at(monkeypatch, when: datetime, action: str) -> None:

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from archive.audit.models import AuditEvent
 from archive.auth import services as auth
 from archive.auth.models import User
+from archive.config import Defaults
 from archive.extensions import db
 from tests.auth.conftest import browser
 from tests.factories import PASSWORD, csrf_token
@@ -115,6 +116,16 @@ def test_password_is_stored_as_argon2id_only(factory):
 
     assert row["password_hash"].startswith("$argon2id$")
     assert not any(PASSWORD in str(value) for value in row.values())
+
+
+def test_by_default_passwords_get_rfc_9106_cost_and_weaker_hashes_are_renewed_at_log_in(app, client, factory):
+    factory.user("wang.li")  # hashed at the suite's cheap cost
+    app.config["PASSWORD_HASH_PROFILE"] = Defaults.PASSWORD_HASH_PROFILE
+
+    assert factory.login(client, "wang.li").status_code == 302
+
+    renewed = db.session.scalar(sa.select(User.password_hash).where(User.username == "wang.li"))
+    assert renewed.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
 
 
 def test_session_cookie_is_secure_httponly_and_samesite_lax(client, factory):

@@ -15,6 +15,7 @@ CATALOGUE = ROOT / "archive" / "translations" / "zh_Hans" / "LC_MESSAGES"
 KEYWORDS = {
     "_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None,
     "ValidationError": None, "NotFound": None, "Conflict": None, "ArchiveError": None, "N_": None, "CalendarNotCovered": None,
+    "Gone": None,
 }
 
 

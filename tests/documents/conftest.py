@@ -11,13 +11,6 @@ from archive.core.enums import Level, Role
 from tests.factories import csrf_token
 
 
-def login_in_english(client, factory, user) -> None:
-    """Log in and switch the UI to English, so messages can be read whatever the catalogue says."""
-    assert factory.login(client, user).status_code == 302
-    response = client.post("/language", data={"locale": "en", "csrf_token": csrf_token(client, "/account")})
-    assert response.status_code == 302
-
-
 def blob_files(app) -> set[Path]:
     root = Path(app.config["STORAGE_DIR"]) / "blobs"
     return {p for p in root.rglob("*") if p.is_file()} if root.exists() else set()

@@ -12,8 +12,7 @@ from archive.audit.models import AuditEvent
 from archive.core.enums import Carrier, Category, Level, Retention
 from archive.documents.models import Document
 from archive.extensions import db
-from tests.documents.conftest import login_in_english
-from tests.factories import csrf_token, make_image, make_pdf
+from tests.factories import csrf_token, login_in_english, make_image, make_pdf
 
 
 def _events(action: str, doc: Document) -> list[dict]:

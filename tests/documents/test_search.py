@@ -16,8 +16,7 @@ from archive.documents import services as documents
 from archive.extensions import db
 from archive.units import services as units
 from tests.conftest import make_app, running
-from tests.documents.conftest import login_in_english
-from tests.factories import make_image, make_pdf
+from tests.factories import login_in_english, make_image, make_pdf
 
 
 @pytest.fixture

@@ -15,8 +15,8 @@ from pypdf import PdfReader
 from archive.core.enums import Level, Retention
 from archive.documents.models import Document, FileVersion
 from archive.extensions import db
-from tests.documents.conftest import blob_files, login_in_english, upload
-from tests.factories import csrf_token, make_image, make_pdf
+from tests.documents.conftest import blob_files, upload
+from tests.factories import csrf_token, login_in_english, make_image, make_pdf
 
 
 def _documents(dossier) -> list[Document]:

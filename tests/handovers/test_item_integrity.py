@@ -5,21 +5,13 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from archive.core.enums import Level
-from archive.core.keys import blob_store
 from archive.documents.models import Document
 from archive.extensions import db
 from archive.handovers import services
 from archive.handovers.models import Handover, ItemCheck
 from archive.integrity.models import CheckContext, IntegrityCheck
+from tests.factories import flip_a_byte
 from tests.handovers.conftest import department_id, sent_batch, subscription
-
-
-def flip_a_byte_on_disk(document: Document) -> None:
-    """Someone altered the stored ciphertext behind the archive's back."""
-    path = blob_store().backend.path_for(document.current_version.blob_id)
-    data = bytearray(path.read_bytes())
-    data[len(data) // 2] ^= 0xFF
-    path.write_bytes(bytes(data))
 
 
 def test_a_tampered_file_is_returned_with_the_reason_and_a_sound_one_accepted(clock, factory, rules, people):
@@ -27,7 +19,7 @@ def test_a_tampered_file_is_returned_with_the_reason_and_a_sound_one_accepted(cl
     sound = subscription(factory, dossier, title="认购书")
     tampered = subscription(factory, dossier, title="排号协议")
     handover = sent_batch(people, rules["XS"], [sound, tampered])
-    flip_a_byte_on_disk(tampered)
+    flip_a_byte(tampered.current_version.blob_id)
     lines = {item.document_id: item for item in db.session.get(Handover, handover.id).items}
 
     accepted = services.check_item(people.ca_clerk, lines[sound.id].id, counted_items=1,
@@ -57,7 +49,7 @@ def test_a_paper_line_is_counted_not_checked(clock, factory, rules, people):
     handover = services.create_batch(people.sales_clerk, rules["XS"].id)
     (item,) = services.add_documents(people.sales_clerk, handover.id, [document.id])
     services.update_item(people.sales_clerk, item.id, carrier="paper", pages=4)
-    flip_a_byte_on_disk(document)  # the scan is damaged, but the paper original is what travels
+    flip_a_byte(document.current_version.blob_id)  # the scan is damaged, but the paper original is what travels
     services.sign_off(people.sales_head, handover.id)
     services.send(people.sales_clerk, handover.id)
     checked = services.check_item(people.ca_clerk, item.id, counted_items=1, counted_pages=4)

@@ -19,8 +19,7 @@ from archive.core.enums import Level, Role
 from archive.extensions import db
 from archive.loans import services
 from archive.loans.models import Consultation, Decision, ItemState, Loan, LoanItem, LoanStatus, LoanStep, LoanUse
-from tests.documents.conftest import login_in_english
-from tests.factories import csrf_token, make_pdf
+from tests.factories import csrf_token, login_in_english, make_pdf
 from tests.loans.conftest import approve_all, local, request_loan
 
 CONTRACT = make_pdf("房地产买卖合同", "甲方：丽景苑置业有限公司", pages=2)

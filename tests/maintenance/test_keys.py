@@ -13,7 +13,7 @@ from archive.extensions import db
 from archive.storage import Keyring
 from archive.units import services as units
 from archive.units.models import Customer
-from tests.conftest import TEST_MASTER_KEY, _config, make_app, running
+from tests.conftest import TEST_MASTER_KEY, _config, keyfile_instance
 from tests.factories import make_pdf
 
 ID_NUMBER = "44030519850101123X"
@@ -21,12 +21,7 @@ ID_NUMBER = "44030519850101123X"
 
 @pytest.fixture
 def app(database_url, tmp_path, monkeypatch):
-    """An instance whose master key is a file in its instance folder (no ARCHIVE_MASTER_KEY)."""
-    monkeypatch.setenv("ARCHIVE_INSTANCE_PATH", str(tmp_path / "instance"))
-    monkeypatch.delenv("ARCHIVE_MASTER_KEY", raising=False)
-    app = make_app(database_url, tmp_path / "storage", MASTER_KEY=None)
-    Keyring.create_file(key_file(app))
-    with running(app):
+    with keyfile_instance(database_url, tmp_path, monkeypatch) as app:
         yield app
 
 

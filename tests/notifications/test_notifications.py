@@ -14,8 +14,7 @@ from archive.core.uow import unit_of_work
 from archive.extensions import db
 from archive.notifications import services
 from archive.notifications.models import Notification
-from tests.documents.conftest import login_in_english
-from tests.factories import csrf_token
+from tests.factories import csrf_token, login_in_english
 
 from .conftest import SMTP_PASSWORD, SMTP_USER, free_port
 

@@ -23,8 +23,7 @@ from archive.extensions import db
 from archive.search import textstore
 from archive.search.extract import normalise_ocr_text
 from archive.search.models import ExtractedText, TextStatus
-from tests.documents.conftest import login_in_english
-from tests.factories import csrf_token, make_pdf
+from tests.factories import csrf_token, login_in_english, make_pdf
 
 CJK_FONT = "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"
 MISSING_TESSERACT = "/nonexistent/bin/tesseract"

@@ -9,17 +9,14 @@ from archive.extensions import db
 from archive.search import textstore
 from archive.search.models import ExtractedText
 from archive.storage import Keyring
-from tests.conftest import make_app, running
-from tests.factories import make_pdf
+from tests.conftest import keyfile_instance
+from tests.factories import flip_a_byte, make_pdf
 
 
 @pytest.fixture
 def app(database_url, tmp_path, monkeypatch):
-    """Tasks run at once, and the master key is a file that can be rotated (no ARCHIVE_MASTER_KEY)."""
-    monkeypatch.setenv("ARCHIVE_INSTANCE_PATH", str(tmp_path / "instance"))
-    app = make_app(database_url, tmp_path / "storage", MASTER_KEY=None, QUEUE_IMMEDIATE=True)
-    Keyring.create_file(key_file(app))
-    with running(app):
+    """Tasks run at once, and the master key is a file that can be rotated."""
+    with keyfile_instance(database_url, tmp_path, monkeypatch, QUEUE_IMMEDIATE=True) as app:
         yield app
 
 
@@ -46,9 +43,6 @@ def test_text_blobs_are_referenced_and_checked(app, factory):
     referenced, problems = textstore.verify_blobs(decrypt=True)
     assert referenced == {blob_id} and problems == []
 
-    path = blob_store().backend.path_for(blob_id)
-    damaged = bytearray(path.read_bytes())
-    damaged[-1] ^= 1
-    path.write_bytes(bytes(damaged))
+    flip_a_byte(blob_id, offset=-1)
     referenced, problems = textstore.verify_blobs(decrypt=False)
     assert len(problems) == 1 and f"text of document {doc.id}" in problems[0] and "checksum mismatch" in problems[0]

@@ -9,13 +9,6 @@ def archivist(factory, clearance: Level = Level.B):
     return factory.user(roles=(Role.ARCHIVIST,), department="GMO", clearance=clearance)
 
 
-def login_in_english(client, factory, user) -> None:
-    """Log in and switch the UI to English, so messages can be read whatever the catalogue says."""
-    assert factory.login(client, user).status_code == 302
-    response = client.post("/language", data={"locale": "en", "csrf_token": csrf_token(client, "/account")})
-    assert response.status_code == 302
-
-
 def post_form(client, page: str, action: str, prefix: str, **fields):
     """Post one of the page's forms as a browser does: its prefixed fields and the page's CSRF token."""
     data = {f"{prefix}-{name}": value for name, value in fields.items()}

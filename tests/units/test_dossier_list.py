@@ -9,7 +9,8 @@ import sqlalchemy as sa
 from archive.core.enums import OccupancyRole, UnitKind
 from archive.extensions import db
 from archive.units import services as units
-from tests.units.helpers import archivist, login_in_english
+from tests.factories import login_in_english
+from tests.units.helpers import archivist
 
 
 def add_units_with_holders(factory, building, codes: list[str], kind: UnitKind = UnitKind.RESIDENTIAL):

@@ -11,7 +11,8 @@ from archive.core.enums import Category, Level, LinkReason, Role
 from archive.extensions import db
 from archive.units.models import Customer, Dossier, Occupancy
 from archive.units.services import link_dossiers
-from tests.units.helpers import archivist, log_out, login_in_english, post_form
+from tests.factories import login_in_english
+from tests.units.helpers import archivist, log_out, post_form
 
 ID_NUMBER, PHONE = "440305199001011234", "138 1234 5678"
 

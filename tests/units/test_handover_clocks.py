@@ -11,7 +11,8 @@ from archive.extensions import db
 from archive.handovers.deadlines import due_date, ensure_default_rules, rule_for
 from archive.units import services as units
 from archive.units.models import Dossier, Project
-from tests.units.helpers import archivist, login_in_english, post_form
+from tests.factories import login_in_english
+from tests.units.helpers import archivist, post_form
 
 
 def test_archivist_records_the_move_in_and_the_contract_papers_fall_due_a_month_later(client, factory):

@@ -8,8 +8,8 @@ import sqlalchemy as sa
 from archive.core.enums import Role, UnitKind
 from archive.extensions import db
 from archive.units.models import Building, Dossier, Project, Unit
-from tests.factories import csrf_token
-from tests.units.helpers import archivist, login_in_english, post_form
+from tests.factories import csrf_token, login_in_english
+from tests.units.helpers import archivist, post_form
 
 
 def create_project_through_form(client, code="LJY", name="丽景苑", address="深圳市南山区") -> int:

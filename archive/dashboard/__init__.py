@@ -1,0 +1,1 @@
+"""The page each person lands on after logging in: what waits for them."""
