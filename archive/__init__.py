@@ -60,6 +60,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 def _import_models() -> None:
     """Every model must be known to the metadata before migrations or create_all run."""
+    from .api import models as _api  # noqa: F401
     from .audit import models as _audit  # noqa: F401
     from .auth import models as _auth  # noqa: F401
     from .classification import models as _classification  # noqa: F401
@@ -67,6 +68,7 @@ def _import_models() -> None:
     from .core import models as _core  # noqa: F401
     from .documents import models as _documents  # noqa: F401
     from .handovers import models as _handovers  # noqa: F401
+    from .imports import models as _imports  # noqa: F401
     from .integrity import models as _integrity  # noqa: F401
     from .loans import models as _loans  # noqa: F401
     from .notifications import models as _notifications  # noqa: F401
@@ -77,40 +79,50 @@ def _import_models() -> None:
 
 
 def _register_policies() -> None:
+    from .api.permissions import register as api_rules
     from .auth.permissions import register as auth_rules
     from .classification.permissions import register as classification_rules
     from .dashboard.permissions import register as dashboard_rules
     from .documents.permissions import register as document_rules
     from .handovers.permissions import register as handover_rules
+    from .imports.permissions import register as import_rules
     from .integrity.permissions import register as integrity_rules
     from .loans.permissions import register as loan_rules
     from .retention.permissions import register as retention_rules
     from .shelving.permissions import register as shelving_rules
+    from .statistics.permissions import register as statistics_rules
     from .units.permissions import register as unit_rules
 
-    for register in (auth_rules, unit_rules, document_rules, loan_rules, shelving_rules, handover_rules,
-                     classification_rules, integrity_rules, retention_rules, dashboard_rules):
+    for register in (api_rules, auth_rules, unit_rules, document_rules, loan_rules, shelving_rules, handover_rules,
+                     classification_rules, integrity_rules, retention_rules, dashboard_rules, import_rules,
+                     statistics_rules):
         register()
 
 
 def _register_blueprints(app: Flask) -> None:
+    from .api.framework import init_api
+    from .api.views import bp as api_tokens_bp
     from .audit.views import bp as audit_bp
     from .auth.views import admin_bp, bp as auth_bp
     from .classification.views import bp as classification_bp
     from .dashboard.views import bp as dashboard_bp
     from .documents.views import bp as documents_bp
     from .handovers.views import bp as handovers_bp
+    from .imports.views import bp as imports_bp
     from .integrity.views import bp as integrity_bp
     from .loans.views import bp as loans_bp
     from .retention.views import bp as retention_bp
     from .notifications.views import bp as notifications_bp
     from .search.views import bp as search_bp
     from .shelving.views import bp as shelving_bp
+    from .statistics.views import bp as statistics_bp
     from .units.views import bp as units_bp
 
-    for bp in (auth_bp, admin_bp, units_bp, documents_bp, search_bp, loans_bp, handovers_bp, notifications_bp, audit_bp,
-               shelving_bp, classification_bp, integrity_bp, retention_bp, dashboard_bp):
+    for bp in (api_tokens_bp, auth_bp, admin_bp, units_bp, documents_bp, search_bp, loans_bp, handovers_bp, notifications_bp, audit_bp,
+               shelving_bp, classification_bp, integrity_bp, retention_bp, dashboard_bp,
+               statistics_bp, imports_bp):
         app.register_blueprint(bp)
+    init_api(app)
 
 
 def _instance_secret(app: Flask) -> str:

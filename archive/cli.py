@@ -75,6 +75,12 @@ def register_commands(app: Flask) -> None:
     from .audit.cli import audit_cli
 
     app.cli.add_command(audit_cli)
+    from .imports.cli import import_command
+
+    app.cli.add_command(import_command)
+    from .api.cli import token_cli
+
+    app.cli.add_command(token_cli)
 
 
 @click.command()

@@ -75,6 +75,8 @@ class Defaults:
     # `archive verify --repair` leaves younger unreferenced blobs alone: a filing in progress has written its
     # blob but not yet committed its row.
     ORPHAN_GRACE_SECONDS = 3600
+    # Bulk import (archive/imports): the folder on the server whose subfolders the import page offers.
+    IMPORT_ROOT: str | None = None
 
 
 # name (without the ARCHIVE_ prefix) -> (config key, parser)
@@ -115,6 +117,7 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "BACKUP_DRILL_CRONTAB": ("BACKUP_DRILL_CRONTAB", str),
     "FIXITY_CYCLE_DAYS": ("FIXITY_CYCLE_DAYS", int),
     "ORPHAN_GRACE_SECONDS": ("ORPHAN_GRACE_SECONDS", int),
+    "IMPORT_ROOT": ("IMPORT_ROOT", str),
 }
 
 

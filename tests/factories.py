@@ -72,6 +72,20 @@ def login_in_english(client, factory, user) -> None:
     assert response.status_code == 302
 
 
+def signed_in(app, factory, user, *, english: bool = True):
+    """A browser of its own for the user, logged in (and switched to English unless told otherwise)."""
+    client = app.test_client()
+    if english:
+        login_in_english(client, factory, user)
+    else:
+        assert factory.login(client, user).status_code == 302
+    return client
+
+
+def html(response) -> str:
+    return response.get_data(as_text=True)
+
+
 class Factory:
     def __init__(self, app) -> None:
         self.app = app

@@ -16,21 +16,16 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
 
 from ..core.clock import archive_zone
 from ..reports.layout import EMPTY, MARGIN, Styles, grid, local_time, numbered_canvas, pairs, printed_at_line
+from ..reports.spreadsheet import BOM, spreadsheet_safe
 from .services import ChainStatus, ExportedEvent, TrailExport, readable_details
 
 CSV_COLUMNS = ("seq", "time", "actor", "department", "action", "object", "outcome", "ip", "details", "hash")
-# A spreadsheet runs a cell that starts with one of these as a formula; such cells get a leading apostrophe.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # The byte-order mark tells Excel the file is UTF-8; without it Chinese shows as mojibake.
-CSV_HEADER = "\ufeff" + ",".join(CSV_COLUMNS) + "\r\n"
+CSV_HEADER = BOM + ",".join(CSV_COLUMNS) + "\r\n"
 
 
 def _object(event: Any) -> str:
     return f"{event.object_type} {event.object_id}".strip()
-
-
-def _safe(value: str) -> str:
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
 def csv_chunks(export: TrailExport) -> Iterator[str]:
@@ -40,9 +35,9 @@ def csv_chunks(export: TrailExport) -> Iterator[str]:
     for count, item in enumerate(export.events, start=1):
         event = item.event
         writer.writerow([
-            event.seq, event.occurred_at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"), _safe(event.actor_name),
-            _safe(item.department), _safe(event.action), _safe(_object(event)), event.outcome, _safe(event.ip),
-            _safe(event.details), event.hash,
+            event.seq, event.occurred_at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"),
+            *map(spreadsheet_safe, (event.actor_name, item.department, event.action, _object(event))),
+            event.outcome, spreadsheet_safe(event.ip), spreadsheet_safe(event.details), event.hash,
         ])
         if count % 500 == 0:
             yield _drain(buffer)

@@ -10,7 +10,7 @@ from typing import Any, Iterator
 import sqlalchemy as sa
 
 from ..auth.models import Department, User
-from ..core.clock import archive_zone
+from ..core.clock import archive_zone, local_today
 from ..core.errors import ValidationError
 from ..core.permissions import policy
 from ..core.types import utcnow
@@ -372,6 +372,33 @@ def chain_status() -> ChainStatus:
         sa.select(AuditEvent).where(AuditEvent.action == "audit.verify").order_by(AuditEvent.seq.desc()).limit(1)
     ).first()
     return ChainStatus(head.last_seq, head.last_hash, last_check)
+
+
+ALERT_DAYS = 7
+
+
+@dataclass(frozen=True)
+class AuditAlerts:
+    """What an auditor is warned of on the dashboard: refusals and failed log-ins of the last ALERT_DAYS days,
+    and the last verification of the chain when it found a break."""
+
+    since: date
+    denied: int  # refused accesses, throttled log-ins included
+    failed_logins: int
+    chain_broken: AuditEvent | None
+
+
+def alerts(identity: Any) -> AuditAlerts:
+    policy.require(identity, "read_audit")
+    since = local_today() - timedelta(days=ALERT_DAYS - 1)
+    denied, failed_logins = db.session.execute(
+        sa.select(sa.func.count().filter(AuditEvent.outcome == DENIED),
+                  sa.func.count().filter(AuditEvent.action == "auth.login", AuditEvent.outcome == FAILURE))
+        .where(AuditEvent.occurred_at >= _local_midnight_utc(since))
+    ).one()
+    last_check = chain_status().last_check
+    broken = last_check if last_check is not None and last_check.outcome == FAILURE else None
+    return AuditAlerts(since, denied, failed_logins, broken)
 
 
 @dataclass(frozen=True)

@@ -268,6 +268,19 @@ def _recent_failures(username: str, ip: str) -> tuple[int, int]:
     return by_login or 0, by_ip or 0
 
 
+def locked_out_logins(identity) -> list[str]:
+    """Logins refused at the moment: as many failed log-ins within the lock-out window as allowed."""
+    policy.require(identity, "manage_users")
+    since = utcnow() - timedelta(minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"])
+    return list(db.session.scalars(
+        sa.select(AuditEvent.object_id).where(
+            AuditEvent.action == "auth.login", AuditEvent.outcome == audit.FAILURE, AuditEvent.object_type == "login",
+            AuditEvent.occurred_at >= since)
+        .group_by(AuditEvent.object_id).having(sa.func.count() >= current_app.config["LOGIN_MAX_FAILURES"])
+        .order_by(AuditEvent.object_id)
+    ))
+
+
 def authenticate(username: str, password: str, ip: str) -> User | None:
     """Check a log-in. Refuses, without checking the password, while too many recent attempts failed."""
     username = username.strip().lower()[:64]

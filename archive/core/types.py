@@ -40,3 +40,7 @@ class UTCDateTime(TypeDecorator):
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+# The largest id a row can have (PostgreSQL's integer). A larger one in a URL or a form names nothing: it
+# answers 404 or a validation error, never an overflow in the database.
+MAX_ID = 2**31 - 1

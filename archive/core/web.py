@@ -10,11 +10,13 @@ from flask_babel import get_locale, gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from ..extensions import db
 from .enums import CATEGORY_LABELS, LEVEL_LABELS, Category, Level, Role
 from .errors import AccessDenied, ArchiveError
 from .permissions import policy
+from .types import MAX_ID
 
 log = logging.getLogger(__name__)
 
@@ -70,12 +72,25 @@ def wants_json() -> bool:
 
 
 def error_page(status: int, message: str):
+    if request.path.startswith("/api/"):
+        from ..api.errors import problem_for_status
+
+        return problem_for_status(status, message)
     if wants_json():
         return jsonify(error=message, status=status), status
     return render_template("errors/error.html", status=status, message=message), status
 
 
+class BoundedInt(IntegerConverter):
+    """`<int:…>` in every route: an id past MAX_ID is a 404, not an overflow error from the database."""
+
+    def __init__(self, url_map, *args, **kwargs) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def register_web_behaviour(app: Flask) -> None:
+    app.url_map.converters["int"] = BoundedInt
     @app.errorhandler(AccessDenied)
     def access_denied(exc: AccessDenied):
         from ..audit.services import DENIED, describe, record_now

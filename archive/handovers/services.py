@@ -88,6 +88,19 @@ def list_handovers(identity, *, status: HandoverStatus | None = None, department
     return list(db.session.scalars(stmt.order_by(Handover.created_at.desc(), Handover.id.desc())))
 
 
+# The steps that wait for someone: the dashboard lists the batches where one of them is the identity's to take.
+WAITING_STEPS = frozenset({"sign_off", "send", "check", "confirm_receipt", "witness", "confirm_sending"})
+
+
+def waiting_for(identity) -> list[Handover]:
+    """Open batches the identity may see with a step theirs to take now (sign off, check, …), oldest first."""
+    batches = db.session.scalars(
+        sa.select(Handover).where(policy.where(identity, "read", Handover), Handover.status.in_(OPEN_STATUSES))
+        .order_by(Handover.created_at, Handover.id)
+    )
+    return [handover for handover in batches if actions(identity, handover) & WAITING_STEPS]
+
+
 def assembly_rules(identity) -> list[HandoverRule]:
     """The active rules the identity may assemble a batch under (its own department's)."""
     return list(db.session.scalars(

@@ -380,6 +380,16 @@ def list_disposals(identity) -> list[Disposal]:
         sa.select(Disposal).where(policy.where(identity, "read", Disposal)).order_by(Disposal.id.desc())))
 
 
+def waiting_for(identity) -> list[Disposal]:
+    """Open disposals waiting for the identity's approval or witness, oldest first."""
+    if not policy.can(identity, "view_retention"):
+        return []
+    open_ones = db.session.scalars(
+        sa.select(Disposal).where(Disposal.status.in_(OPEN_DISPOSAL), policy.where(identity, "read", Disposal))
+        .order_by(Disposal.id))
+    return [disposal for disposal in open_ones if actions(identity, disposal) & {"approve", "witness"}]
+
+
 def get_disposal(identity, disposal_id: int) -> Disposal:
     return policy.fetch(identity, "read", Disposal, disposal_id)
 

@@ -21,7 +21,7 @@ def test_log_in_upload_download_log_out(app, factory, live_server, page, tmp_pat
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", PASSWORD)
     page.click("form:has(input[name=password]) button[type=submit]")
-    page.wait_for_url(f"{live_server}/dossiers*")
+    page.wait_for_url(f"{live_server}/dashboard*")  # each role lands on its work
 
     page.goto(f"{live_server}/dossiers/{dossier_id}")
     assert dossier_number in page.content()

@@ -12,8 +12,8 @@ from archive.loans import services as loans
 from archive.loans.models import ItemState, Loan, LoanStatus, LoanUse
 from archive.notifications.models import Notification
 from tests.classification.conftest import People, approve_both, ask, audit_details, fresh
+from tests.factories import signed_in
 from tests.loans.conftest import approve_all, borrower, clock, request_loan, staff  # noqa: F401 (fixtures)
-from tests.loans.test_pages import signed_in
 
 
 def test_a_raise_suspends_the_loans_it_no_longer_fits_and_leaves_the_others(

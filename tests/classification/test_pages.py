@@ -9,8 +9,7 @@ from archive.classification.models import ChangeStatus, ClassificationChange
 from archive.core.enums import Level
 from archive.documents.models import Document
 from tests.classification.conftest import fresh
-from tests.factories import csrf_token
-from tests.loans.test_pages import html, signed_in
+from tests.factories import csrf_token, html, signed_in
 
 
 def test_request_approve_and_refusals_through_the_pages(app, factory, people, document):

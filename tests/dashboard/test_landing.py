@@ -50,7 +50,7 @@ def test_the_administrator_sees_backups_but_not_alerts(app, client, factory):
     assert "Last good backup" in page and "Integrity alerts" not in page
 
 
-def test_a_clerk_has_no_panels_yet_and_starts_at_the_dossiers(app, client, factory):
-    factory.login(client, factory.user("clerk"))
-    answer = client.get("/dashboard")
-    assert answer.status_code == 302 and answer.headers["Location"].endswith("/dossiers")
+def test_a_clerk_lands_on_the_dashboard_too(app, client, factory):
+    page = _page(client, factory, factory.user("clerk"))
+    assert "My open loans" in page and "Handovers due from my department" in page
+    assert "Integrity alerts" not in page and "Last good backup" not in page

@@ -19,26 +19,12 @@ from archive.core.enums import Level, Role
 from archive.extensions import db
 from archive.loans import services
 from archive.loans.models import Consultation, Decision, ItemState, Loan, LoanItem, LoanStatus, LoanStep, LoanUse
-from tests.factories import csrf_token, login_in_english, make_pdf
+from tests.factories import csrf_token, html, make_pdf, signed_in
 from tests.loans.conftest import approve_all, local, request_loan
 
 CONTRACT = make_pdf("房地产买卖合同", "甲方：丽景苑置业有限公司", pages=2)
 LETTER = make_pdf("深圳市南山区人民法院", "协助调查函 （2026）粤0305民初1234号")
 OFFICER_ID = "440305198001011234"
-
-
-def signed_in(app, factory, user, *, english: bool = True):
-    """A browser of its own for the user, logged in (and switched to English unless told otherwise)."""
-    client = app.test_client()
-    if english:
-        login_in_english(client, factory, user)
-    else:
-        assert factory.login(client, user).status_code == 302
-    return client
-
-
-def html(response) -> str:
-    return response.get_data(as_text=True)
 
 
 def fresh(model, id_):

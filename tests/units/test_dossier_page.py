@@ -273,3 +273,9 @@ def test_dossier_page_makes_no_query_per_document_or_cross_reference(client, fac
     html = client.get(f"/dossiers/{dossier.id}").get_data(as_text=True)
     assert "13 documents<" in html and html.count("<td>Related</td>") == 3
     assert many == few
+
+
+def test_an_id_too_large_for_the_database_is_simply_not_found(client, factory):
+    factory.login(client, archivist(factory))
+    for path in ("/dossiers/99999999999", "/documents/2147483648", "/dossiers/2147483648/catalogue.pdf"):
+        assert client.get(path).status_code == 404, path
