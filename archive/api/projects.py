@@ -9,7 +9,8 @@ from ..units import services as units
 from ..units.models import Dossier
 from .framework import ROW_ID, ApiBlueprint
 from .pagination import keyset_page
-from .schemas import DossierListArgs, DossierPageSchema, DossierSchema, ProjectListSchema, ProjectSchema
+from .schemas import (DossierListArgs, DossierPageSchema, DossierSchema, ProjectListSchema, ProjectSchema,
+                      ProjectUnitListSchema)
 
 blp = ApiBlueprint("api_projects", __name__, description="Projects and their dossiers")
 
@@ -25,6 +26,13 @@ def list_projects():
 @blp.response(200, ProjectSchema)
 def get_project(project_id: int):
     return units.get_project(current_user, project_id)
+
+
+@blp.get(f"/projects/<{ROW_ID}:project_id>/units")
+@blp.response(200, ProjectUnitListSchema)
+def list_units(project_id: int):
+    """The project's units (房号), building by building, each with the id of its dossier (一户一档)."""
+    return {"items": units.project_units(current_user, project_id)}
 
 
 @blp.get("/dossiers")

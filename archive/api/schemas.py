@@ -53,6 +53,15 @@ class UnitSchema(Schema):
     building = fields.Function(lambda unit: unit.building.name, required=True)
 
 
+class ProjectUnitSchema(UnitSchema):
+    dossier_id = fields.Function(lambda unit: unit.dossier.id if unit.dossier else None, allow_none=True,
+                                 required=True)
+
+
+class ProjectUnitListSchema(Schema):
+    items = fields.List(fields.Nested(ProjectUnitSchema), required=True)
+
+
 class DossierSchema(Schema):
     id = fields.Int(required=True)
     archive_number = fields.Str(required=True)

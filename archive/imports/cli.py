@@ -12,7 +12,7 @@ from tqdm import tqdm
 from ..core.errors import AccessDenied
 from ..core.web import error_text
 from ..search.services import user_named
-from . import services
+from . import services, tasks  # noqa: F401  (tasks: registers the import task with the worker)
 from .manifest import Problem
 
 

@@ -45,6 +45,15 @@ def get_project(identity, project_id: int) -> Project:
     return policy.fetch(identity, "read", Project, project_id)
 
 
+def project_units(identity, project_id: int) -> list[Unit]:
+    """A project's units, building by building, with their dossiers: the register, seen by whoever sees the
+    project (a dossier's content is asked for on its own)."""
+    project = get_project(identity, project_id)
+    return list(db.session.scalars(
+        sa.select(Unit).join(Building, Unit.building_id == Building.id).where(Building.project_id == project.id)
+        .order_by(Building.code, Unit.code).options(selectinload(Unit.dossier))))
+
+
 def create_project(identity, code: str, name: str, address: str = "") -> Project:
     policy.require(identity, "create_project")
     code = _code(code, _l("Project"))

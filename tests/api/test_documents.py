@@ -118,6 +118,20 @@ def test_cursor_pages_walk_every_dossier_once(client, factory):
     assert "limit" in body["errors"]["query"]
 
 
+def test_a_project_s_units_lead_to_their_dossiers(client, factory):
+    project = factory.project("UNIT", "翠湖花园")
+    shop = factory.dossier(project, building="02", unit="S-101", unit_name="商铺101", building_name="2栋")
+    flat = factory.dossier(project, building="01", unit="1-0801", unit_name="1单元0801", building_name="1栋")
+    headers = bearer(factory.user("unit-reader", roles=(Role.ARCHIVIST,), department="GMO"))
+
+    units = client.get(f"{API}/projects/{project.id}/units", headers=headers).get_json()["items"]
+    assert [(u["building"], u["name"], u["dossier_id"]) for u in units] == [
+        ("1栋", "1单元0801", flat.id), ("2栋", "商铺101", shop.id)]
+    dossier = client.get(f"{API}/dossiers/{units[0]['dossier_id']}", headers=headers).get_json()
+    assert dossier["unit"]["name"] == "1单元0801"
+    assert_problem(client.get(f"{API}/projects/2147483647/units", headers=headers), 404, "not-found")
+
+
 def test_unknown_addresses_and_methods_are_problems_too(client, factory):
     headers = bearer(factory.user("sales-404"))
     assert_problem(client.get(f"{API}/nothing-here", headers=headers), 404, "not-found")
