@@ -74,7 +74,8 @@ def may_file_for(identity, department_id: int) -> bool:
     return department_id == identity.department_id or identity.has_role(*REGISTER_ROLES)
 
 
-def _check_metadata(identity, meta: DocumentMetadata) -> None:
+def check_metadata(identity, meta: DocumentMetadata) -> None:
+    """What filing requires of the metadata and of the filer (a bulk import asks the same before it files)."""
     if not meta.title.strip() or not meta.responsible_party.strip():
         raise ValidationError("Title and responsible party are required.")
     if meta.level.rank > identity.clearance.rank:
@@ -97,7 +98,7 @@ def retention_years(retention: Retention) -> int:
 
 @dataclass(frozen=True)
 class FilingChoices:
-    """What the filing form may offer: the same limits `_check_metadata` enforces."""
+    """What the filing form may offer: the same limits `check_metadata` enforces."""
 
     dossier: Dossier
     departments: list[Department]  # responsible departments this identity may file for
@@ -145,7 +146,7 @@ def store_file(uow: UnitOfWork, checked: CheckedFile) -> dict[str, Any]:
 def file_documents(identity, dossier_id: int, meta: DocumentMetadata, uploads: list[Upload]) -> list[Document]:
     """File one document per uploaded file into a dossier, all or nothing."""
     dossier = policy.fetch(identity, "file_into", Dossier, dossier_id)
-    _check_metadata(identity, meta)
+    check_metadata(identity, meta)
     checked = check_uploads(uploads)
     from ..retention.rules import minimum_retention
 

@@ -40,20 +40,18 @@ def _basket_page(form: SubmitForm, error: str | None = None, status: int = 200):
 @login_required
 def add_documents():
     ids = [int(v) for v in request.form.getlist("document_id") if v.isdigit()]
-    try:
-        loan = services.add_documents(current_user, ids)
-    except ValidationError as exc:
-        flash(error_text(exc), "error")
-    else:
-        flash(_("Added to your loan request (%(count)s item(s) in it).", count=len(loan.items)), "success")
-    return _back(url_for(".basket"))
+    return _into_basket(lambda: services.add_documents(current_user, ids))
 
 
 @bp.post("/basket/dossiers/<int:dossier_id>")
 @login_required
 def add_dossier(dossier_id: int):
+    return _into_basket(lambda: services.add_dossier(current_user, dossier_id))
+
+
+def _into_basket(add) -> Response:
     try:
-        loan = services.add_dossier(current_user, dossier_id)
+        loan = add()
     except ValidationError as exc:
         flash(error_text(exc), "error")
     else:
