@@ -22,6 +22,7 @@ import zlib
 from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -43,9 +44,10 @@ log = logging.getLogger(__name__)
 WRITE_LOCK_TIMEOUT = 60.0  # seconds a writer waits for another to finish before giving up (the task retries)
 WRITER_MEMORY_MB = 192  # per writer process: Whoosh's pool spills sorted runs beyond this; a rebuild closes a segment
 REBUILD_BATCH = 200  # entries handed to a writer process at a time
-FACET_FIELDS = ("category", "project", "level")
+FACET_COLUMNS = {"category": "cat", "project": "proj", "level": "lvl"}  # counted from these columns
 LEVEL_CODES = ("C", "B", "A")
 CATEGORY_CODES = tuple(c.value for c in Category)
+FACET_LABELS = {"category": CATEGORY_CODES.__getitem__, "project": str, "level": LEVEL_CODES.__getitem__}
 # Per-document values read for every candidate: fixed-width number columns, cheap to open and to read.
 COLUMNS = {"key": "document id", "cat": "category (its position in CATEGORY_CODES)",
            "lvl": "level (its position in LEVEL_CODES)", "proj": "project id", "day": "date as yyyymmdd"}
@@ -168,9 +170,9 @@ class Found:
 class Admission(ABC):
     """The caller's answer to "which of these candidates may be shown?" (the permission policy)."""
 
-    def expect(self, estimate: int) -> None:
-        """Told, before the index looks, about how many candidates to expect: a large answer can be prepared
-        at the same time."""
+    def expect(self, estimate: int, indexed: int) -> None:
+        """Told, before the index looks, about how many candidates to expect among how many indexed documents:
+        a large answer can be prepared at the same time."""
 
     @abstractmethod
     def __call__(self, candidate_ids: Sequence[int]) -> Collection[int] | np.ndarray:
@@ -343,12 +345,13 @@ class WhooshBackend(SearchBackend):
     def _search(self, request: Request, admit: Admission) -> Found:
         text_query = _to_whoosh(request.clauses)
         uncovered = [level for level in LEVEL_CODES if level not in request.levels]
-        with self.open().searcher() as searcher:
+        with self.open().searcher() as searcher, ExitStack() as opened:
             if searcher.doc_count_all() == 0:  # an empty index has no columns to read
-                return Found(0, [], {name: Counter() for name in FACET_FIELDS})
-            segments = [matching.Segment(leaf, offset) for leaf, offset in searcher.leaf_searchers()]
+                return Found(0, [], {name: Counter() for name in FACET_COLUMNS})
+            segments = [opened.enter_context(matching.Segment(leaf, offset))
+                        for leaf, offset in searcher.leaf_searchers()]
             admit.expect(matching.estimate(text_query, segments) if text_query is not None
-                         else searcher.doc_count())
+                         else searcher.doc_count(), searcher.doc_count())
             candidates = []
             for segment in segments:
                 found = matching.docs(text_query, segment) if text_query is not None else segment.live.copy()
@@ -366,28 +369,32 @@ class WhooshBackend(SearchBackend):
             else:  # best score first, then the lower document id (as Whoosh orders ties)
                 values = np.concatenate([scores[found] for scores, found in
                                          zip(matching.scores(text_query, segments), candidates)])
+            facet_codes = {name: np.concatenate([s.column(column)[found] for s, found in zip(segments, candidates)])
+                           for name, column in FACET_COLUMNS.items()}
             # Permission first: nothing below sees a document the policy does not admit.
             allowed = admit(ids) if len(ids) else ()
             admitted = _members(ids, allowed)
             ids, values = ids[admitted], values[admitted]
             facets = {}
-            for name, column, label in (("category", "cat", CATEGORY_CODES.__getitem__), ("project", "proj", str),
-                                        ("level", "lvl", LEVEL_CODES.__getitem__)):
-                codes = np.concatenate([s.column(column)[found] for s, found in zip(segments, candidates)])[admitted]
-                values_and_counts = zip(*np.unique(codes, return_counts=True))
-                facets[name] = Counter({label(int(code)): int(count) for code, count in values_and_counts})
+            for name, codes in facet_codes.items():
+                counts = np.bincount(codes[admitted])  # codes are small: positions in a list, or project ids
+                label = FACET_LABELS[name]
+                facets[name] = Counter({label(int(code)): int(counts[code]) for code in np.flatnonzero(counts)})
             end = request.offset + request.limit
             best = _best(end, values, ids, lower_id_first=not by_date)
             return Found(len(ids), best[request.offset:end], facets)
 
 
 def _members(ids: np.ndarray, allowed: Collection[int] | np.ndarray) -> np.ndarray:
-    """Which of the ids are among the allowed ones, as a boolean array."""
+    """Which of the ids are among the allowed ones, as a boolean array (a lookup table over the ids: no sort)."""
     if not len(allowed) or not len(ids):
         return np.zeros(len(ids), dtype=bool)
     if not isinstance(allowed, np.ndarray):
         allowed = np.fromiter(allowed, dtype=np.int64, count=len(allowed))
-    return np.isin(ids, allowed)
+    allowed = allowed[allowed <= ids.max()]
+    table = np.zeros(int(ids.max()) + 1, dtype=bool)
+    table[allowed] = True
+    return table[ids]
 
 
 def _best(end: int, values: np.ndarray, ids: np.ndarray, *, lower_id_first: bool) -> list[int]:

@@ -25,6 +25,8 @@ from whoosh.reading import TermNotFound
 from whoosh.system import unpack_int
 from whoosh.util.numeric import byte_to_length
 
+from .bulk_postings import BulkPostings
+
 B, K1 = 0.75, 1.2  # Whoosh's BM25F defaults
 _LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
 
@@ -41,11 +43,12 @@ class Postings:
 NO_POSTINGS = Postings(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64))
 
 
-def read_postings(reader, fieldname: str, tbytes: bytes) -> Postings:
-    """The whole posting list of a term, read in one piece and decoded a block at a time (Whoosh's matcher
-    seeks and decodes it one posting per call). The layout is Whoosh 3's (whoosh/codec/whoosh3.py): a magic
-    header, then blocks of [signed length][pickled block info][zlib-compressed pickle of (id deltas,
-    weights, values)], the last block's length negative."""
+def read_postings(reader, fieldname: str, tbytes: bytes, bulk: BulkPostings | None = None) -> Postings:
+    """The whole posting list of a term: as arrays from the segment's bulk postings when they keep it, else
+    read from Whoosh's postings in one piece and decoded a block at a time (Whoosh's matcher seeks and
+    decodes it one posting per call). The layout is Whoosh 3's (whoosh/codec/whoosh3.py): a magic header,
+    then blocks of [signed length][pickled block info][zlib-compressed pickle of (id deltas, weights,
+    values)], the last block's length negative."""
     terms = reader._terms
     try:
         info = terms.term_info(fieldname, tbytes)
@@ -57,6 +60,8 @@ def read_postings(reader, fieldname: str, tbytes: bytes) -> Postings:
     offset, length = info.extent()
     if isinstance(length, tuple):  # W3TermInfo.from_bytes leaves the length as unpack_int's 1-tuple
         (length,) = length
+    if bulk is not None and (kept := bulk.find(offset)) is not None:
+        return Postings(*kept)
     stream = BytesIO(terms._postfile.get(offset, length))
     if stream.read(4) != WHOOSH3_HEADER_MAGIC:
         raise ValueError(f"damaged postings of {fieldname}:{tbytes!r}")
@@ -112,15 +117,23 @@ class Segment:
         self.live = np.ones(self.count, dtype=bool)
         if self.reader.has_deletions():
             self.live[list(self.reader.segment().deleted_docs())] = False
+        self.bulk = BulkPostings.of(self.reader)
         self._postings: dict[tuple[str, bytes], Postings] = {}
         self._columns: dict[str, np.ndarray] = {}
+
+    def __enter__(self) -> Segment:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.bulk is not None:
+            self.bulk.close()
 
     def postings(self, fieldname: str, text) -> Postings:
         tbytes = text if isinstance(text, bytes) else self.reader.schema[fieldname].to_bytes(text)
         key = (fieldname, tbytes)
         found = self._postings.get(key)
         if found is None:
-            found = self._postings[key] = read_postings(self.reader, fieldname, tbytes)
+            found = self._postings[key] = read_postings(self.reader, fieldname, tbytes, self.bulk)
         return found
 
     def column(self, fieldname: str) -> np.ndarray:

@@ -26,6 +26,8 @@ from whoosh.formats import Existence, Frequency, Positions
 from whoosh.system import emptybytes, pack_uint
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
+from .bulk_postings import BULK_FROM, BulkPostingsWriter
+
 POSTING_BYTES = 10  # memory of one gathered posting: its document number and weight in arrays, with their slack
 TERM_BYTES = 450  # memory of one gathered term: its key, its containers and its place in the dict
 _LENGTHS = [byte_to_length(b) if b else None for b in range(256)]  # a length byte back to the length Whoosh uses
@@ -229,6 +231,7 @@ class SegmentBuilder:
         """Write the postings and the per-document files; returns the segment, for a table of contents."""
         self.perdoc.close()
         fieldwriter = _BlockCodec().field_writer(self.storage, self.segment)
+        bulk = BulkPostingsWriter(self.storage, self.segment, self.doc_count)
         written = set(self.postings) | {m for m, source in self.mirrors.items() if source in self.postings}
         for fieldname in sorted(written):
             field = self.schema[fieldname]
@@ -236,7 +239,8 @@ class SegmentBuilder:
             lengths = self.lengths.get(fieldname)
             if lengths is not None:
                 lengths.extend(bytes(self.doc_count - len(lengths)))
-            terms = self.postings[self.mirrors.get(fieldname, fieldname)]
+            source = self.mirrors.get(fieldname, fieldname)
+            terms = self.postings[source]
             derive, positional = _values_of(field), _keeps_positions(field)
             for tbytes in sorted(terms):
                 ids, weights, values = terms[tbytes]
@@ -245,13 +249,18 @@ class SegmentBuilder:
                 elif positional:
                     values = _positions_values(weights, values)
                 fieldwriter.start_term(tbytes)
-                fieldwriter._postwriter.add_all(
+                postwriter = fieldwriter._postwriter
+                postings_start = postwriter._startoffset  # where start_term began the term's postings
+                postwriter.add_all(
                     ids, weights, values,
                     [_LENGTHS[lengths[d]] for d in ids] if lengths is not None else [None] * len(ids))
                 fieldwriter.finish_term()
+                if len(ids) >= BULK_FROM:
+                    bulk.add(postings_start, ids, weights, same_as=(source, tbytes))
             fieldwriter.finish_field()
         self.postings.clear()
         fieldwriter.close()
+        bulk.close()
         self.segment.set_doc_count(self.doc_count)
         return self.segment  # left as separate files: see index.WhooshBackend._writer
 

@@ -165,8 +165,9 @@ def test_a_new_owner_finds_the_papers_filed_before_they_came(app, factory):
 
 
 def test_many_candidates_are_checked_in_one_pass_with_the_same_answer(client, factory, papers, monkeypatch):
-    """Above WHOLE_TABLE_ABOVE candidates the policy is asked once for every readable id (in another thread,
-    while the index works) instead of about each candidate: what is found, counted and faceted is the same."""
+    """Above WHOLE_TABLE_SHARE of the indexed documents as candidates, the policy is asked once for every
+    readable id (in another thread, while the index works) instead of about each candidate: what is found,
+    counted and faceted is the same."""
     from archive.search import services as search
 
     _, contract, repair, receipt, secret = papers
@@ -180,7 +181,8 @@ def test_many_candidates_are_checked_in_one_pass_with_the_same_answer(client, fa
                  {name: [(f.value, f.count) for f in facets] for name, facets in page.facets.items()})
                 for reader in (clerk, archivist) for page in (search.search(reader, q) for q in queries)]
 
+    monkeypatch.setattr(search, "WHOLE_TABLE_SHARE", 1.0)  # never more candidates than documents
     by_id = answers()
-    monkeypatch.setattr(search, "WHOLE_TABLE_ABOVE", 0)
+    monkeypatch.setattr(search, "WHOLE_TABLE_SHARE", 0)
     assert answers() == by_id
     assert by_id[0][0] == 2 and secret.id not in by_id[0][1]  # the clerk's 押金: not the FIN/B paper

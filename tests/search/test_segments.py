@@ -13,7 +13,7 @@ from whoosh import query as wq
 from whoosh.writing import SegmentWriter
 
 from archive.core.enums import Category
-from archive.search import matching, segments
+from archive.search import bulk_postings, matching, segments
 from archive.search.analysis import index_terms, pieces
 from archive.search.index import Admission, Entry, Filters, Request, WhooshBackend, _fields, _to_whoosh, schema
 from archive.search.services import parse
@@ -157,8 +157,11 @@ def _whoosh_scores(query, searcher, docnums: set[int]) -> dict[int, float]:
 
 
 @pytest.mark.parametrize("deletions", [False, True], ids=["fresh", "updated"])
-def test_bulk_answers_are_whooshs_answers(tmp_path, deletions):
-    """Same documents and, for a relevance order, the same scores as Whoosh's matchers and BM25F."""
+@pytest.mark.parametrize("bulk_from", [bulk_postings.BULK_FROM, 2], ids=["long-lists-as-arrays", "all-as-arrays"])
+def test_bulk_answers_are_whooshs_answers(tmp_path, monkeypatch, deletions, bulk_from):
+    """Same documents and, for a relevance order, the same scores as Whoosh's matchers and BM25F, whether
+    the postings come from Whoosh's blocks or from the arrays kept beside them."""
+    monkeypatch.setattr(segments, "BULK_FROM", bulk_from)
     entries = _entries(300)
     backend = WhooshBackend(tmp_path / "index", memory_mb=1 if deletions else 256)
     backend.rebuild(entries)
@@ -169,6 +172,9 @@ def test_bulk_answers_are_whooshs_answers(tmp_path, deletions):
         if deletions:
             assert searcher.reader().has_deletions()
         leaves = [matching.Segment(leaf, offset) for leaf, offset in searcher.leaf_searchers()]
+        # Segments of the rebuild keep arrays; one written by Whoosh's writer (the update) has none.
+        assert any(leaf.bulk is not None and len(leaf.bulk.starts) for leaf in leaves) == (bulk_from == 2)
+        assert all(leaf.bulk is not None for leaf in leaves) == (not deletions)
         for text in QUERIES:
             query = _to_whoosh(parse(text))
             expected = _whoosh_docs(query, searcher)
@@ -182,6 +188,38 @@ def test_bulk_answers_are_whooshs_answers(tmp_path, deletions):
                 ours = {n: float(scores[n - s.offset]) for n in expected
                         for s, scores in zip(leaves, dense) if s.offset <= n < s.offset + s.count}
                 assert ours == pytest.approx(_whoosh_scores(query, searcher, expected)), text
+
+
+def test_long_posting_lists_are_kept_as_arrays_that_equal_whooshs_blocks(tmp_path):
+    entries = _entries(1100)
+    backend = WhooshBackend(tmp_path / "index")
+    backend.rebuild(entries)
+    with backend.open().searcher() as searcher, matching.Segment(searcher, 0) as segment:
+        reader, bulk = segment.reader, segment.bulk
+        kept = set()
+        for fieldname, tbytes in reader.all_terms():
+            from_blocks = matching.read_postings(reader, fieldname, tbytes)
+            from_arrays = matching.read_postings(reader, fieldname, tbytes, bulk)
+            assert from_arrays.ids.tolist() == from_blocks.ids.tolist()
+            assert from_arrays.weights.tolist() == from_blocks.weights.tolist()
+            if len(from_blocks.ids) >= bulk_postings.BULK_FROM:
+                kept.add((fieldname, tbytes))
+        assert len(bulk.starts) == len(kept) > 0
+        # Content and its positional mirror (for phrases) have the same postings: kept once.
+        assert {("content", t) for f, t in kept if f == "phrases"} <= kept
+        assert len(set(bulk.places)) == len(kept) - sum(1 for f, _ in kept if f == "phrases")
+
+
+def test_a_damaged_bulk_postings_file_sets_the_index_aside_for_a_rebuild(tmp_path):
+    backend = WhooshBackend(tmp_path / "index")
+    backend.rebuild(_entries(1100))
+    request = Request(parse("押金"), Filters(), ["C", "B"], limit=5)
+    assert backend.search(request, Everyone()).total > 0
+    (bulk_file,) = (tmp_path / "index").glob(f"*{bulk_postings.BULK_EXT}")
+    bulk_file.write_bytes(bulk_file.read_bytes()[:-3])
+    assert backend.search(request, Everyone()).total == 0
+    assert backend.take_rebuild_request()
+    assert list(tmp_path.glob("index.damaged-*"))
 
 
 def test_a_rebuild_in_two_processes_finds_the_same(tmp_path):
