@@ -122,3 +122,29 @@ def test_every_path_agrees(world, role, clearance, level, relation, tmp_path):
     result = app.test_cli_runner().invoke(args=["documents", "get", number, "--as", username, "-o", str(out)])
     assert (result.exit_code == 0) is visible, f"CLI export: {result.output}"
     assert out.exists() is visible
+
+
+@pytest.mark.parametrize("action", ["read", "read_file", "view_rendition", "edit", "request"])
+def test_the_policys_reasons_select_what_its_clause_selects(world, action):
+    """The listing of every allowed row reads each reason on its own (UNION ALL): together they must be
+    exactly the rows of the one clause, for every role and clearance."""
+    import sqlalchemy as sa
+
+    from archive.auth.models import User
+    from archive.core.permissions import policy
+    from archive.documents.models import Document
+    from archive.extensions import db
+
+    app, _dossier_id, documents, _contents, users, _clients = world
+    with app.app_context():
+        for (role, clearance), username in users.items():
+            user = db.session.scalar(sa.select(User).where(User.username == username))
+            by_clause = set(db.session.scalars(sa.select(Document.id).where(policy.where(user, action, Document))))
+            by_reason = set()
+            for reason in policy.alternatives(user, action, Document):
+                by_reason.update(db.session.scalars(sa.select(Document.id).where(reason)))
+            assert by_reason == by_clause, (username, action)
+            if action == "read":
+                assert by_clause == {documents[key][0] for key in documents
+                                     if expected_visible(role, clearance, *key)}, username
+        db.session.remove()

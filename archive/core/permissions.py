@@ -37,6 +37,10 @@ class Generator:
     def where(self, identity: Identity) -> ColumnElement[bool]:
         raise NotImplementedError
 
+    def alternatives(self, identity: Identity) -> list[ColumnElement[bool]]:
+        """Clauses whose OR is `where` and whose parts are plain ANDs (an empty list allows nothing)."""
+        return [self.where(identity)]
+
 
 @dataclass(frozen=True)
 class RoleIn(Generator):
@@ -47,6 +51,9 @@ class RoleIn(Generator):
 
     def where(self, identity):
         return sa.true() if identity.has_role(*self.roles) else sa.false()
+
+    def alternatives(self, identity):
+        return [sa.true()] if identity.has_role(*self.roles) else []
 
 
 @dataclass(frozen=True)
@@ -106,6 +113,14 @@ class All(Generator):
     def where(self, identity):
         return sa.and_(*(p.where(identity) for p in self.parts))
 
+    def alternatives(self, identity):
+        combined: list[ColumnElement[bool]] = [sa.true()]
+        for part in self.parts:
+            combined = [choice if isinstance(done, sa.True_) else done if isinstance(choice, sa.True_)
+                        else sa.and_(done, choice)
+                        for done in combined for choice in part.alternatives(identity)]
+        return combined
+
 
 @dataclass(frozen=True)
 class Any_(Generator):
@@ -116,6 +131,10 @@ class Any_(Generator):
 
     def where(self, identity):
         return sa.or_(*(p.where(identity) for p in self.parts))
+
+    def alternatives(self, identity):
+        choices = [choice for p in self.parts for choice in p.alternatives(identity)]
+        return [sa.true()] if any(isinstance(choice, sa.True_) for choice in choices) else choices
 
 
 def all_of(*parts: Generator) -> All:
@@ -164,6 +183,15 @@ class Policy:
             return sa.false()
         rule = self._rule(model, action)
         return rule.where(identity) if rule is not None else sa.false()
+
+    def alternatives(self, identity: Any, action: str, model: Any) -> list[ColumnElement[bool]]:
+        """The same rows as `where`, as clauses without OR, one per reason to allow: a listing of every
+        allowed row can read each from its own index and join the lists (UNION ALL; a row may come twice)
+        instead of asking the database to merge the reasons row by row. None at all: nothing is allowed."""
+        if not _acting(identity):
+            return []
+        rule = self._rule(model, action)
+        return rule.alternatives(identity) if rule is not None else []
 
 
 policy = Policy()

@@ -373,7 +373,7 @@ class WhooshBackend(SearchBackend):
                            for name, column in FACET_COLUMNS.items()}
             # Permission first: nothing below sees a document the policy does not admit.
             allowed = admit(ids) if len(ids) else ()
-            admitted = _members(ids, allowed)
+            admitted = np.flatnonzero(_members(ids, allowed))  # positions: taking by them beats a mask, per array
             ids, values = ids[admitted], values[admitted]
             facets = {}
             for name, codes in facet_codes.items():

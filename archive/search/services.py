@@ -163,6 +163,7 @@ class _Admission(Admission):
     holding Python's lock. Nothing else uses the connection until `wait` has returned."""
 
     def __init__(self, identity, conditions: list) -> None:
+        self.identity, self.conditions = identity, conditions
         self.clause = sa.and_(policy.where(identity, "read", Document), *conditions)
         self._everything: Future[np.ndarray] | None = None
         self._indexed: int | None = None  # documents in the index, once it has said
@@ -174,13 +175,22 @@ class _Admission(Admission):
         self._indexed = indexed
         if self._one_pass_pays(estimate) and self._everything is None:
             connection = db.session.connection()
-            # One row, the ids joined by commas, which numpy parses in C: a tenth of the time of building
-            # 50,000 Python integers from a list or a JSON array. SQLite's default separator is a comma; a
-            # separator given as a parameter is read again for every row (a third slower at 50,000 ids).
-            ids = (sa.func.string_agg(sa.cast(Document.id, sa.Text), ",")
-                   if connection.dialect.name == "postgresql" else sa.func.group_concat(Document.id))
             self._everything = _admission_threads.submit(_every_admitted_id, connection,
-                                                         sa.select(ids).where(self.clause))
+                                                         self._every_admitted_statement(connection.dialect.name))
+
+    def _every_admitted_statement(self, dialect: str):
+        """Every admitted id, as one row of ids joined by commas, which numpy parses in C: a tenth of the time
+        of building 50,000 Python integers from a list or a JSON array. Each of the policy's reasons to
+        admit is read from its own index (UNION ALL: an id may come twice), instead of one OR that the
+        database merges row by row (at 100,000 documents, 6 ms against 9 ms on SQLite)."""
+        reasons = [sa.select(Document.id.label("id")).where(reason, *self.conditions)
+                   for reason in policy.alternatives(self.identity, "read", Document)]
+        if not reasons:
+            return sa.select(sa.null())
+        admitted = (reasons[0] if len(reasons) == 1 else sa.union_all(*reasons)).subquery()
+        # SQLite's default separator is a comma; one given as a parameter is read again for every row.
+        return sa.select(sa.func.string_agg(sa.cast(admitted.c.id, sa.Text), ",") if dialect == "postgresql"
+                         else sa.func.group_concat(admitted.c.id))
 
     def __call__(self, candidate_ids: Sequence[int]) -> Collection[int] | np.ndarray:
         if self._one_pass_pays(len(candidate_ids)):
