@@ -3,10 +3,11 @@
 Whoosh's matchers step through the postings one call per document, and its collectors score every match:
 fine for a few hundred hits, too slow for the tens of thousands a common word has in a large archive.
 Here the same query tree (whoosh.query objects, built by index.py) is answered a segment at a time: each
-posting list is read in one piece and decoded a block at a time, a term becomes a boolean array over the
-segment's documents, AND/OR/NOT are array operations, per-document values (document id, level, category,
-project, date, field lengths) are whole columns, and scores are Whoosh's BM25F, computed for a whole
-posting list at once. Phrases, the only queries that need positions, are checked by Whoosh's own matcher.
+posting list is taken as arrays from the segment's bulk postings (bulk_postings.py) when it is long, else
+read in one piece and decoded a block at a time; a term becomes a boolean array over the segment's
+documents, AND/OR/NOT are array operations, per-document values (document id, level, category, project,
+date, field lengths) are whole columns, and scores are Whoosh's BM25F, computed for a whole posting list
+at once. Phrases, the only queries that need positions, are checked by Whoosh's own matcher.
 tests/search/test_segments.py compares the answers and the scores with Whoosh's.
 """
 from __future__ import annotations
