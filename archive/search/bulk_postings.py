@@ -6,8 +6,9 @@ into Python numbers, only to turn them into arrays. A segment written by a rebui
 gets a `.bpst` file holding, for each posting list of at least BULK_FROM postings, the document numbers
 (uint16 when the segment has at most 65,536 documents, else uint32) and the weights (none when all are
 1, uint8 when all are whole numbers up to 255, else float32), little-endian, which NumPy maps as they
-are. Whoosh's own files are unchanged and stay complete (Whoosh's matchers, phrases and merges use them);
-a segment written by Whoosh's writer has no `.bpst` file and is read from Whoosh's blocks as before.
+are. Whoosh's own files are unchanged and stay complete (Whoosh's matchers, phrases and merges use them).
+Whoosh's own writer (documents filed one by one, and its merges of segments) writes the file too, through
+BulkCodec; a segment without one (written before this existed) is read from Whoosh's blocks as before.
 
 A list is found by where its postings start in the segment's `.pst` file (the term information Whoosh
 looks up anyway gives it): the directory at the end of the file maps those offsets, in ascending order,
@@ -19,6 +20,7 @@ import struct
 from array import array
 
 import numpy as np
+from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter
 
 BULK_EXT = ".bpst"
 BULK_FROM = 1024  # postings: shorter lists decode from Whoosh's blocks in about as long as a lookup here
@@ -32,9 +34,10 @@ _ID_TYPES = {2: np.dtype("<u2"), 4: np.dtype("<u4")}
 class BulkPostingsWriter:
     """Written beside a new segment's files, one posting list at a time, in the order of the `.pst` file."""
 
-    def __init__(self, storage, segment, doc_count: int) -> None:
+    def __init__(self, storage, segment, doc_count: int | None) -> None:
+        """`doc_count`: the segment's documents, when known before its postings are written."""
         self.file = segment.create_file(storage, BULK_EXT)
-        self.id_type = _ID_TYPES[2 if doc_count <= 2**16 else 4]
+        self.id_type = _ID_TYPES[2 if doc_count is not None and doc_count <= 2**16 else 4]
         self.starts, self.places, self.counts, self.kinds = array("q"), array("q"), array("q"), array("q")
         self._written: dict[object, tuple[int, int, int]] = {}
 
@@ -116,3 +119,42 @@ class BulkPostings:
 
     def close(self) -> None:
         self.file.close()
+
+
+class BulkCodec(W3Codec):
+    """Whoosh's codec for Whoosh's own writer, keeping each new segment's long lists as arrays as well. The
+    segments it makes name the plain W3Codec, so an index never depends on this class to be read."""
+
+    def new_segment(self, storage, indexname):
+        return W3Codec().new_segment(storage, indexname)
+
+    def field_writer(self, storage, segment):
+        return _BulkFieldWriter(self, storage, segment)
+
+
+class _BulkFieldWriter(W3FieldWriter):
+    """Whoosh's field writer, noting each term's document numbers and weights as they pass."""
+
+    def __init__(self, codec, storage, segment) -> None:
+        super().__init__(codec, storage, segment)
+        self._bulk = BulkPostingsWriter(storage, segment, None)  # the segment's size is known only at the end
+        self._ids, self._weights = array("I"), array("f")
+
+    def start_term(self, btext):
+        super().start_term(btext)
+        self._ids, self._weights = array("I"), array("f")
+
+    def add(self, docnum, weight, vbytes, length):
+        super().add(docnum, weight, vbytes, length)
+        self._ids.append(docnum)
+        self._weights.append(weight)
+
+    def finish_term(self):
+        postings_start = self._postwriter._startoffset  # where start_term began the term's postings
+        super().finish_term()
+        if len(self._ids) >= BULK_FROM:
+            self._bulk.add(postings_start, self._ids, self._weights)
+
+    def close(self):
+        super().close()
+        self._bulk.close()

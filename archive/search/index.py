@@ -37,6 +37,7 @@ from whoosh.util.filelock import try_for
 
 from ..core.enums import Category
 from . import matching, segments
+from .bulk_postings import BulkCodec
 from .analysis import index_terms, pieces, property_analyzer
 
 log = logging.getLogger(__name__)
@@ -258,7 +259,8 @@ class WhooshBackend(SearchBackend):
     def _writer(self, ix):
         # Separate files, not one compound file: a reader opens a compound file's parts as in-memory copies
         # (whoosh.filedb.compound.BufferFile), so every search would copy the whole postings file.
-        return ix.writer(timeout=WRITE_LOCK_TIMEOUT, delay=0.25, limitmb=self.memory_mb, compound=False)
+        return ix.writer(timeout=WRITE_LOCK_TIMEOUT, delay=0.25, limitmb=self.memory_mb, compound=False,
+                         codec=BulkCodec())
 
     # Writing.
 

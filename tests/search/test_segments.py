@@ -162,6 +162,7 @@ def test_bulk_answers_are_whooshs_answers(tmp_path, monkeypatch, deletions, bulk
     """Same documents and, for a relevance order, the same scores as Whoosh's matchers and BM25F, whether
     the postings come from Whoosh's blocks or from the arrays kept beside them."""
     monkeypatch.setattr(segments, "BULK_FROM", bulk_from)
+    monkeypatch.setattr(bulk_postings, "BULK_FROM", bulk_from)
     entries = _entries(300)
     backend = WhooshBackend(tmp_path / "index", memory_mb=1 if deletions else 256)
     backend.rebuild(entries)
@@ -172,9 +173,9 @@ def test_bulk_answers_are_whooshs_answers(tmp_path, monkeypatch, deletions, bulk
         if deletions:
             assert searcher.reader().has_deletions()
         leaves = [matching.Segment(leaf, offset) for leaf, offset in searcher.leaf_searchers()]
-        # Segments of the rebuild keep arrays; one written by Whoosh's writer (the update) has none.
-        assert any(leaf.bulk is not None and len(leaf.bulk.starts) for leaf in leaves) == (bulk_from == 2)
-        assert all(leaf.bulk is not None for leaf in leaves) == (not deletions)
+        # Every segment keeps arrays: the rebuild's and the one Whoosh's writer made for the update.
+        assert all(leaf.bulk is not None for leaf in leaves)
+        assert all(len(leaf.bulk.starts) > 0 for leaf in leaves) == (bulk_from == 2)
         for text in QUERIES:
             query = _to_whoosh(parse(text))
             expected = _whoosh_docs(query, searcher)
@@ -190,11 +191,16 @@ def test_bulk_answers_are_whooshs_answers(tmp_path, monkeypatch, deletions, bulk
                 assert ours == pytest.approx(_whoosh_scores(query, searcher, expected)), text
 
 
-def test_long_posting_lists_are_kept_as_arrays_that_equal_whooshs_blocks(tmp_path):
+@pytest.mark.parametrize("writer", ["rebuild", "whoosh"])
+def test_long_posting_lists_are_kept_as_arrays_that_equal_whooshs_blocks(tmp_path, writer):
     entries = _entries(1100)
     backend = WhooshBackend(tmp_path / "index")
-    backend.rebuild(entries)
+    if writer == "rebuild":
+        backend.rebuild(entries)
+    else:  # documents filed one by one go through Whoosh's own writer, in one segment here
+        backend.upsert(entries)
     with backend.open().searcher() as searcher, matching.Segment(searcher, 0) as segment:
+        assert searcher.doc_count_all() == 1100
         reader, bulk = segment.reader, segment.bulk
         kept = set()
         for fieldname, tbytes in reader.all_terms():
@@ -205,9 +211,9 @@ def test_long_posting_lists_are_kept_as_arrays_that_equal_whooshs_blocks(tmp_pat
             if len(from_blocks.ids) >= bulk_postings.BULK_FROM:
                 kept.add((fieldname, tbytes))
         assert len(bulk.starts) == len(kept) > 0
-        # Content and its positional mirror (for phrases) have the same postings: kept once.
         assert {("content", t) for f, t in kept if f == "phrases"} <= kept
-        assert len(set(bulk.places)) == len(kept) - sum(1 for f, _ in kept if f == "phrases")
+        if writer == "rebuild":  # content and its positional mirror (for phrases) are gathered once, kept once
+            assert len(set(bulk.places)) == len(kept) - sum(1 for f, _ in kept if f == "phrases")
 
 
 def test_a_damaged_bulk_postings_file_sets_the_index_aside_for_a_rebuild(tmp_path):
