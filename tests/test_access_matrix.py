@@ -135,8 +135,10 @@ def test_the_policys_reasons_select_what_its_clause_selects(world, action):
     from archive.documents.models import Document
     from archive.extensions import db
 
-    app, _dossier_id, documents, _contents, users, _clients = world
-    with app.app_context():
+    _app, _dossier_id, documents, _contents, users, _clients = world
+    # In the world's own app context, as the pages' requests run: a second context would open a second
+    # SQLite connection and wait for the first one's transaction.
+    try:
         for (role, clearance), username in users.items():
             user = db.session.scalar(sa.select(User).where(User.username == username))
             by_clause = set(db.session.scalars(sa.select(Document.id).where(policy.where(user, action, Document))))
@@ -147,4 +149,5 @@ def test_the_policys_reasons_select_what_its_clause_selects(world, action):
             if action == "read":
                 assert by_clause == {documents[key][0] for key in documents
                                      if expected_visible(role, clearance, *key)}, username
-        db.session.remove()
+    finally:
+        db.session.rollback()
