@@ -37,18 +37,19 @@ from whoosh.util.filelock import try_for
 
 from ..core.enums import Category
 from . import matching, segments
-from .bulk_postings import BulkCodec
 from .analysis import index_terms, pieces, property_analyzer
+from .bulk_postings import BulkCodec
 
 log = logging.getLogger(__name__)
 
 WRITE_LOCK_TIMEOUT = 60.0  # seconds a writer waits for another to finish before giving up (the task retries)
 WRITER_MEMORY_MB = 192  # per writer process: Whoosh's pool spills sorted runs beyond this; a rebuild closes a segment
 REBUILD_BATCH = 200  # entries handed to a writer process at a time
-FACET_COLUMNS = {"category": "cat", "project": "proj", "level": "lvl"}  # counted from these columns
 LEVEL_CODES = ("C", "B", "A")
 CATEGORY_CODES = tuple(c.value for c in Category)
-FACET_LABELS = {"category": CATEGORY_CODES.__getitem__, "project": str, "level": LEVEL_CODES.__getitem__}
+# Each facet: the column its codes are counted from, and the code's label.
+FACETS = {"category": ("cat", CATEGORY_CODES.__getitem__), "project": ("proj", str),
+          "level": ("lvl", LEVEL_CODES.__getitem__)}
 # Per-document values read for every candidate: fixed-width number columns, cheap to open and to read.
 COLUMNS = {"key": "document id", "cat": "category (its position in CATEGORY_CODES)",
            "lvl": "level (its position in LEVEL_CODES)", "proj": "project id", "day": "date as yyyymmdd"}
@@ -349,7 +350,7 @@ class WhooshBackend(SearchBackend):
         uncovered = [level for level in LEVEL_CODES if level not in request.levels]
         with self.open().searcher() as searcher, ExitStack() as opened:
             if searcher.doc_count_all() == 0:  # an empty index has no columns to read
-                return Found(0, [], {name: Counter() for name in FACET_COLUMNS})
+                return Found(0, [], {name: Counter() for name in FACETS})
             segments = [opened.enter_context(matching.Segment(leaf, offset))
                         for leaf, offset in searcher.leaf_searchers()]
             admit.expect(matching.estimate(text_query, segments) if text_query is not None
@@ -372,7 +373,7 @@ class WhooshBackend(SearchBackend):
                 values = np.concatenate([scores[found] for scores, found in
                                          zip(matching.scores(text_query, segments), candidates)])
             facet_codes = {name: np.concatenate([s.column(column)[found] for s, found in zip(segments, candidates)])
-                           for name, column in FACET_COLUMNS.items()}
+                           for name, (column, _label) in FACETS.items()}
             # Permission first: nothing below sees a document the policy does not admit.
             allowed = admit(ids) if len(ids) else ()
             admitted = np.flatnonzero(_members(ids, allowed))  # positions: taking by them beats a mask, per array
@@ -380,7 +381,7 @@ class WhooshBackend(SearchBackend):
             facets = {}
             for name, codes in facet_codes.items():
                 counts = np.bincount(codes[admitted])  # codes are small: positions in a list, or project ids
-                label = FACET_LABELS[name]
+                label = FACETS[name][1]
                 facets[name] = Counter({label(int(code)): int(counts[code]) for code in np.flatnonzero(counts)})
             end = request.offset + request.limit
             best = _best(end, values, ids, lower_id_first=not by_date)

@@ -162,9 +162,10 @@ class _Admission(Admission):
     database works while the index does: the answer is one aggregated row, so the driver runs it without
     holding Python's lock. Nothing else uses the connection until `wait` has returned."""
 
-    def __init__(self, identity, conditions: list) -> None:
+    def __init__(self, identity, readable, conditions: list) -> None:
+        """`readable`: the policy's clause for what the identity may read; `conditions`: the form's criteria."""
         self.identity, self.conditions = identity, conditions
-        self.clause = sa.and_(policy.where(identity, "read", Document), *conditions)
+        self.clause = sa.and_(readable, *conditions)
         self._everything: Future[np.ndarray] | None = None
         self._indexed: int | None = None  # documents in the index, once it has said
 
@@ -290,7 +291,8 @@ def search(identity, query: SearchQuery, page: int = 1, per_page: int = PER_PAGE
         offset=(page - 1) * per_page,
         limit=per_page,
     )
-    admission = _Admission(identity, query.metadata_conditions())
+    readable = policy.where(identity, "read", Document)  # built once: asked by the admission and the page
+    admission = _Admission(identity, readable, query.metadata_conditions())
     try:
         found = backend.search(request, admission)
     finally:
@@ -303,7 +305,7 @@ def search(identity, query: SearchQuery, page: int = 1, per_page: int = PER_PAGE
                      **{k: _plain(v) for k, v in vars(query).items() if v and k != "text"})
     # Loaded again under the policy: a document changed since the index answered is still checked.
     documents = {d.id: d for d in db.session.scalars(
-        sa.select(Document).where(Document.id.in_(found.document_ids), policy.where(identity, "read", Document))
+        sa.select(Document).where(Document.id.in_(found.document_ids), readable)
         .options(joinedload(Document.dossier).joinedload(Dossier.unit)))}
     words = _marked_words(clauses)
     shown = [documents[i] for i in found.document_ids if i in documents]
